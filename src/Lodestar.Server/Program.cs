@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Lodestar.Server.Hosting;
 
-app.MapGet("/", () => "Hello World!");
+await LodestarHost.Build(args).RunAsync();
 
-app.Run();
+/// <summary>The server's entry point (public for the integration tests' host factory).</summary>
+public partial class Program;

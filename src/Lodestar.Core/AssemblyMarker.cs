@@ -1,4 +1,0 @@
-namespace Lodestar.Core;
-
-/// <summary>Anchors the assembly for reflection and tests.</summary>
-public static class AssemblyMarker;

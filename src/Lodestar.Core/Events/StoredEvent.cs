@@ -1,0 +1,18 @@
+namespace Lodestar.Core.Events;
+
+/// <summary>An event as the event store holds it: the incoming message plus what ingestion decided.</summary>
+public sealed record StoredEvent
+{
+    public required long Sequence { get; init; }
+
+    public required string AppId { get; init; }
+
+    public required string PersonId { get; init; }
+
+    public required IncomingEvent Event { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>Set when this message merged another person into <see cref="PersonId"/>.</summary>
+    public string? MergedPersonId { get; init; }
+}

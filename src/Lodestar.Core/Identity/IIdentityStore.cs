@@ -1,0 +1,20 @@
+namespace Lodestar.Core.Identity;
+
+/// <summary>The id → person mapping, and which persons carry a known user id.</summary>
+public interface IIdentityStore
+{
+    /// <summary>The person a distinct id maps to.</summary>
+    string? Find(string appId, string distinctId);
+
+    /// <summary>Whether any user id (not only anonymous ids) maps to the person.</summary>
+    bool HasUserId(string appId, string personId);
+
+    /// <summary>Every distinct id of a person.</summary>
+    IReadOnlyList<string> IdsOf(string appId, string personId);
+
+    /// <summary>Removes every id of a person (erasure).</summary>
+    void Delete(string appId, string personId);
+
+    /// <summary>Stores new links and re-points merged persons, atomically.</summary>
+    void Save(IReadOnlyList<IdentityLink> links, IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> merges);
+}

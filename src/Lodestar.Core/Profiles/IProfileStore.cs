@@ -1,0 +1,15 @@
+namespace Lodestar.Core.Profiles;
+
+/// <summary>Profiles, kept by folding the event stream; the projection's cursor is stored with them.</summary>
+public interface IProfileStore
+{
+    Profile? Find(string appId, string personId);
+
+    /// <summary>The sequence of the last event folded into the stored profiles.</summary>
+    long Cursor { get; }
+
+    /// <summary>Saves changed profiles, deletes merged-away ones and moves the cursor, in one transaction.</summary>
+    void Save(IReadOnlyCollection<Profile> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor);
+
+    long Count(string appId);
+}

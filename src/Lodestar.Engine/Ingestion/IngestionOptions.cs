@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Lodestar.Engine.Ingestion;
+
+/// <summary>Limits and tuning of event ingestion (section <c>Lodestar:Ingestion</c>).</summary>
+public sealed class IngestionOptions
+{
+    public const string Section = "Lodestar:Ingestion";
+
+    /// <summary>Largest single message, in bytes (Segment's limit: 32 KB).</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Largest batch request body, in bytes (Segment's limit: 500 KB).</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxBatchBytes { get; set; } = 500 * 1024;
+
+    /// <summary>Events older than this (by corrected timestamp) are rejected.</summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(5 * 365);
+
+    /// <summary>Events further than this in the future (after skew correction) are rejected.</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Most properties (or traits) one event may carry.</summary>
+    [Range(1, 10_000)]
+    public int MaxProperties { get; set; } = 500;
+
+    /// <summary>Longest property, trait or event name, in characters.</summary>
+    [Range(1, 10_000)]
+    public int MaxNameLength { get; set; } = 255;
+
+    /// <summary>How long a messageId is remembered for de-duplication.</summary>
+    public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Most events committed together in one durable write (group commit).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxEventsPerCommit { get; set; } = 50_000;
+
+    /// <summary>Requests waiting for the writer before callers are slowed down.</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 4096;
+}

@@ -1,0 +1,234 @@
+using System.Threading.Channels;
+using Lodestar.Core.Events;
+using Lodestar.Core.Identity;
+using Lodestar.Engine.Identity;
+using Lodestar.Engine.Profiles;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lodestar.Engine.Ingestion;
+
+/// <summary>
+/// The single writer between protocol endpoints and the stores. Endpoints hand it validated messages and
+/// wait; it gathers whatever is queued into one group commit (de-duplicate → resolve identity → save
+/// identity changes → append events durably), then answers every waiting request at once and passes the
+/// stored events on to the profile projector.
+/// </summary>
+public sealed partial class IngestionPipeline : BackgroundService
+{
+    private readonly Channel<Submission> _queue;
+    private readonly IEventStore _events;
+    private readonly IIdentityStore _identities;
+    private readonly ProfileProjector _projector;
+    private readonly TimeProvider _time;
+    private readonly ILogger<IngestionPipeline> _logger;
+    private readonly IngestionOptions _options;
+    private readonly IdentityResolver _resolver;
+    private readonly DeduplicationWindow _seen;
+    private long _nextSequence;
+    private long _committedSequence;
+
+    public IngestionPipeline(
+        IEventStore events,
+        IIdentityStore identities,
+        ProfileProjector projector,
+        IOptions<IngestionOptions> options,
+        TimeProvider time,
+        ILogger<IngestionPipeline> logger)
+    {
+        _events = events;
+        _identities = identities;
+        _projector = projector;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        _resolver = new IdentityResolver(identities);
+        _seen = new DeduplicationWindow(_options.DeduplicationWindow);
+        _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>The sequence number of the last event made durable.</summary>
+    public long CommittedSequence => Interlocked.Read(ref _committedSequence);
+
+    /// <summary>Stores the app's messages durably, in order. Completes once they are durable.</summary>
+    public async ValueTask<IngestOutcome[]> IngestAsync(string appId, IReadOnlyList<IncomingEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return [];
+        var submission = new Submission(appId, events, _time.GetUtcNow());
+        await _queue.Writer.WriteAsync(submission, cancellationToken).ConfigureAwait(false);
+        return await submission.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs an action on the writer, between two commits, so it sees and changes state no append races with
+    /// (erasing a person, for example).
+    /// </summary>
+    public async Task<T> RunExclusiveAsync<T>(Func<T> action, CancellationToken cancellationToken)
+    {
+        var submission = new Submission("", [], _time.GetUtcNow()) { Exclusive = () => action()! };
+        await _queue.Writer.WriteAsync(submission, cancellationToken).ConfigureAwait(false);
+        await submission.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (T)submission.ExclusiveResult!;
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _nextSequence = _events.MaxSequence() + 1;
+        _committedSequence = _nextSequence - 1;
+        var now = _time.GetUtcNow();
+        foreach (var (appId, messageId, receivedAt) in _events.RecentMessageIds(now - _options.DeduplicationWindow))
+        {
+            _seen.Add(DeduplicationWindow.Key(appId, messageId), receivedAt);
+        }
+
+        LogStarted(_logger, _nextSequence - 1, _seen.Count);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stop taking new work, then let the writer drain what is queued.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => WriteLoopAsync(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Submission>();
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            int events = 0;
+            while (events < _options.MaxEventsPerCommit && reader.TryPeek(out var next))
+            {
+                if (next.Exclusive is not null)
+                {
+                    if (batch.Count > 0) break;
+                    reader.TryRead(out _);
+                    RunExclusive(next);
+                    continue;
+                }
+
+                reader.TryRead(out _);
+                batch.Add(next);
+                events += next.Events.Count;
+            }
+
+            if (batch.Count > 0) Commit(batch);
+        }
+
+        _projector.Complete();
+    }
+
+    private void RunExclusive(Submission submission)
+    {
+        try
+        {
+            submission.ExclusiveResult = submission.Exclusive!();
+            submission.Completion.TrySetResult([]);
+        }
+        catch (Exception ex)
+        {
+            submission.Completion.TrySetException(ex);
+        }
+    }
+
+    private void Commit(List<Submission> batch)
+    {
+        long firstSequence = _nextSequence;
+        var stored = new List<StoredEvent>();
+        var inBatch = new HashSet<UInt128>();
+        try
+        {
+            foreach (var submission in batch)
+            {
+                var outcomes = new IngestOutcome[submission.Events.Count];
+                for (int i = 0; i < outcomes.Length; i++)
+                {
+                    var e = submission.Events[i];
+                    if (e.MessageId is { } messageId)
+                    {
+                        var key = DeduplicationWindow.Key(submission.AppId, messageId);
+                        if (_seen.Contains(key) || !inBatch.Add(key))
+                        {
+                            outcomes[i] = IngestOutcome.Duplicate;
+                            continue;
+                        }
+                    }
+
+                    var resolution = _resolver.Resolve(submission.AppId, e);
+                    stored.Add(new StoredEvent
+                    {
+                        Sequence = _nextSequence++,
+                        AppId = submission.AppId,
+                        PersonId = resolution.PersonId,
+                        MergedPersonId = resolution.MergedPersonId,
+                        ReceivedAt = submission.ReceivedAt,
+                        Event = e,
+                    });
+                    outcomes[i] = IngestOutcome.Stored;
+                }
+
+                submission.Outcomes = outcomes;
+            }
+
+            // Identity first: an event must never be durable with a person its ids cannot find again.
+            _identities.Save(_resolver.PendingLinks, _resolver.PendingMerges);
+            foreach (var (appId, from, to) in _resolver.PendingMerges) _events.RecordMerge(appId, from, to);
+            _events.Append(stored);
+            _resolver.Committed();
+        }
+        catch (Exception ex)
+        {
+            _resolver.Abandon();
+            _nextSequence = _events.MaxSequence() + 1;
+            LogCommitFailed(_logger, ex, stored.Count);
+            var failure = new IngestionUnavailableException("The event store could not save the events; retry later.", ex);
+            foreach (var submission in batch) submission.Completion.TrySetException(failure);
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var key in inBatch) _seen.Add(key, now);
+        _seen.Expire(now);
+        Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);
+        foreach (var submission in batch) submission.Completion.TrySetResult(submission.Outcomes!);
+        if (stored.Count > 0) _projector.Enqueue(stored);
+        LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
+    }
+
+    private sealed class Submission(string appId, IReadOnlyList<IncomingEvent> events, DateTimeOffset receivedAt)
+    {
+        public string AppId { get; } = appId;
+
+        public IReadOnlyList<IncomingEvent> Events { get; } = events;
+
+        public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+        public IngestOutcome[]? Outcomes { get; set; }
+
+        public Func<object>? Exclusive { get; init; }
+
+        public object? ExclusiveResult { get; set; }
+
+        public TaskCompletionSource<IngestOutcome[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(1001, LogLevel.Information, "Ingestion ready: {Sequence} events stored, {Remembered} messageIds remembered for de-duplication")]
+    private static partial void LogStarted(ILogger logger, long sequence, int remembered);
+
+    [LoggerMessage(1002, LogLevel.Debug, "Committed {Count} events from sequence {First} for {Requests} requests")]
+    private static partial void LogCommitted(ILogger logger, int count, long first, int requests);
+
+    [LoggerMessage(1003, LogLevel.Error, "Committing {Count} events failed; their requests were answered with an error")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+}

@@ -1,0 +1,16 @@
+namespace Lodestar.Server.Hosting;
+
+/// <summary>Top-level settings (section <c>Lodestar</c>; environment variables <c>Lodestar__DataDir</c>, …).</summary>
+public sealed class LodestarOptions
+{
+    public const string Section = "Lodestar";
+
+    /// <summary>Where the embedded stores live (<c>events.duckdb</c>, <c>state.sqlite</c>). Default <c>./data</c>.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>Bearer token of the management API. When unset, one is generated at first start, stored and printed once.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>How long a profile read waits for the profile projector to include the newest events.</summary>
+    public TimeSpan ProfileReadWait { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using System.Text.Json;
+using Lodestar.Core.Apps;
+using Lodestar.Core.Events;
+using Lodestar.Engine.Ingestion;
+using Lodestar.Engine.Ingestion.Segment;
+using Lodestar.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lodestar.Server.Segment;
+
+/// <summary>
+/// Segment-spec HTTP tracking API (<c>/v1/track</c>, <c>identify</c>, <c>page</c>, <c>screen</c>, <c>group</c>,
+/// <c>alias</c>, <c>batch</c>), as Segment and RudderStack sources send it: the write key is the Basic-auth
+/// user name, or <c>writeKey</c> in the body.
+/// </summary>
+public static class SegmentApi
+{
+    public sealed record SegmentResponse(bool Success, int Accepted, int Duplicates);
+
+    public sealed record RejectedMessage(int Index, string? MessageId, string Error);
+
+    public static IEndpointRouteBuilder MapSegmentApi(this IEndpointRouteBuilder routes)
+    {
+        var v1 = routes.MapGroup("/v1").WithTags("Segment tracking API");
+        foreach (string type in SegmentMessageParser.Types)
+        {
+            v1.MapPost("/" + type, (HttpContext context, IAppStore apps, SegmentMessageParser parser, IngestionPipeline pipeline, EventValidator validator, TimeProvider time) =>
+                    HandleAsync(context, type, apps, parser, pipeline, validator, time))
+                .WithName("Segment" + char.ToUpperInvariant(type[0]) + type[1..])
+                .WithSummary($"Stores one Segment-spec {type} message (≤ 32 KB).");
+        }
+
+        v1.MapPost("/batch", (HttpContext context, IAppStore apps, SegmentMessageParser parser, IngestionPipeline pipeline, EventValidator validator, TimeProvider time) =>
+                HandleAsync(context, null, apps, parser, pipeline, validator, time))
+            .WithName("SegmentBatch")
+            .WithSummary("Stores a Segment-spec batch (≤ 500 KB, each message ≤ 32 KB); valid messages are stored even when others are rejected.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<SegmentResponse>, ProblemHttpResult>> HandleAsync(
+        HttpContext context, string? type, IAppStore apps, SegmentMessageParser parser, IngestionPipeline pipeline, EventValidator validator, TimeProvider time)
+    {
+        var options = validator.Options;
+        int limit = type is null ? options.MaxBatchBytes : options.MaxMessageBytes;
+        var body = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
+        if (body is null)
+            return Problems.TooLarge($"The body is larger than {limit / 1024} KB, the limit for {(type is null ? "a batch" : "one message")}. Split it into smaller batches.");
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}).");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return Problems.BadRequest("The body must be a JSON object.");
+
+            string? writeKey = WriteKeyFromHeader(context.Request) ??
+                               (root.TryGetProperty("writeKey", out var keyElement) && keyElement.ValueKind == JsonValueKind.String ? keyElement.GetString() : null);
+            if (string.IsNullOrEmpty(writeKey))
+                return Problems.Unauthorized("Send the app's Segment write key as the Basic-auth user name, or as writeKey in the body.");
+            if (apps.FindByKey(writeKey) is not { Kind: KeyKind.SegmentWriteKey } found)
+                return Problems.Unauthorized("The write key is not valid. Use the app's segmentWriteKey.");
+
+            var receivedAt = time.GetUtcNow();
+            var accepted = new List<IncomingEvent>();
+            var rejected = new List<RejectedMessage>();
+            if (type is not null)
+            {
+                var parsed = parser.Parse(root, type, receivedAt, null);
+                if (parsed.Event is null) return Problems.BadRequest(parsed.Error!, new Dictionary<string, object?> { ["messageId"] = parsed.MessageId });
+                accepted.Add(parsed.Event);
+            }
+            else
+            {
+                if (!root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
+                    return Problems.BadRequest("batch is required: an array of Segment messages.");
+                DateTimeOffset? sentAt;
+                try
+                {
+                    sentAt = SegmentMessageParser.Timestamp(root, "sentAt", "");
+                }
+                catch (SegmentFormatException ex)
+                {
+                    return Problems.BadRequest(ex.Message);
+                }
+
+                int index = 0;
+                foreach (var message in batch.EnumerateArray())
+                {
+                    string path = $"batch[{index}].";
+                    int size = Encoding.UTF8.GetByteCount(message.GetRawText());
+                    var parsed = size > options.MaxMessageBytes
+                        ? ParsedMessage.Fail($"{path[..^1]} is {size / 1024} KB; one message may be at most {options.MaxMessageBytes / 1024} KB.", null)
+                        : parser.Parse(message, null, receivedAt, sentAt, path);
+                    if (parsed.Event is { } e)
+                    {
+                        accepted.Add(e.ContextJson is null && root.TryGetProperty("context", out var shared) && shared.ValueKind == JsonValueKind.Object
+                            ? e with { ContextJson = shared.GetRawText() }
+                            : e);
+                    }
+                    else
+                    {
+                        rejected.Add(new RejectedMessage(index, parsed.MessageId, parsed.Error!));
+                    }
+
+                    index++;
+                }
+            }
+
+            var outcomes = await pipeline.IngestAsync(found.App.Id, accepted, context.RequestAborted);
+            int duplicates = outcomes.Count(o => o == IngestOutcome.Duplicate);
+            if (rejected.Count > 0)
+            {
+                return Problems.BadRequest(
+                    $"{rejected.Count} of {rejected.Count + accepted.Count} messages were rejected; the other {accepted.Count} were stored. See 'rejected'.",
+                    new Dictionary<string, object?> { ["accepted"] = accepted.Count, ["duplicates"] = duplicates, ["rejected"] = rejected });
+            }
+
+            return TypedResults.Ok(new SegmentResponse(true, accepted.Count, duplicates));
+        }
+    }
+
+    private static string? WriteKeyFromHeader(HttpRequest request)
+    {
+        string? header = request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            string decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            int colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? decoded : decoded[..colon];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

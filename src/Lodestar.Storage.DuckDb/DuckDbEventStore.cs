@@ -1,0 +1,262 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Lodestar.Core.Events;
+
+namespace Lodestar.Storage.DuckDb;
+
+/// <summary>
+/// The embedded columnar event store. One writer (the ingestion pipeline) appends through DuckDB's
+/// appender; readers open their own connections to the same database instance.
+/// </summary>
+public sealed class DuckDbEventStore : IEventStore, IDisposable
+{
+    private const string EventColumns =
+        "seq, app_id, message_id, type, name, person_id, user_id, anonymous_id, previous_id, time, received_at, " +
+        "value, properties, context, profile_changes, source, internal, merged_person_id";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly string _connectionString;
+    private readonly DuckDBConnection _writer;
+
+    public DuckDbEventStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = $"Data Source={path}";
+        _writer = new DuckDBConnection(_connectionString);
+        _writer.Open();
+        Execute(_writer, """
+            CREATE TABLE IF NOT EXISTS events (
+                seq BIGINT NOT NULL,
+                app_id VARCHAR NOT NULL,
+                message_id VARCHAR,
+                type VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                person_id VARCHAR NOT NULL,
+                user_id VARCHAR,
+                anonymous_id VARCHAR,
+                previous_id VARCHAR,
+                time TIMESTAMP NOT NULL,
+                received_at TIMESTAMP NOT NULL,
+                value DOUBLE,
+                properties VARCHAR,
+                context VARCHAR,
+                profile_changes VARCHAR,
+                source VARCHAR NOT NULL,
+                internal BOOLEAN NOT NULL,
+                merged_person_id VARCHAR
+            );
+            CREATE TABLE IF NOT EXISTS person_overrides (
+                app_id VARCHAR NOT NULL,
+                old_person_id VARCHAR NOT NULL,
+                person_id VARCHAR NOT NULL,
+                PRIMARY KEY (app_id, old_person_id)
+            );
+            """);
+    }
+
+    /// <summary>Opens a read connection to the same database instance (cheap: the instance is shared).</summary>
+    public DuckDBConnection OpenConnection()
+    {
+        var connection = new DuckDBConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public long MaxSequence()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public void Append(IReadOnlyList<StoredEvent> events)
+    {
+        if (events.Count == 0) return;
+        // The appender commits when it is disposed; DuckDB syncs its WAL on commit, so the events are durable on return.
+        using var appender = _writer.CreateAppender("events");
+        foreach (var stored in events)
+        {
+            var e = stored.Event;
+            var row = appender.CreateRow()
+                .AppendValue(stored.Sequence)
+                .AppendValue(stored.AppId)
+                .AppendValue(e.MessageId)
+                .AppendValue(e.Type)
+                .AppendValue(e.Name)
+                .AppendValue(stored.PersonId)
+                .AppendValue(e.UserId)
+                .AppendValue(e.AnonymousId)
+                .AppendValue(e.PreviousId)
+                .AppendValue(e.Timestamp.UtcDateTime)
+                .AppendValue(stored.ReceivedAt.UtcDateTime)
+                .AppendValue(e.Value)
+                .AppendValue(e.PropertiesJson)
+                .AppendValue(e.ContextJson)
+                .AppendValue(e.ProfileChanges is null ? null : JsonSerializer.Serialize(e.ProfileChanges, Json))
+                .AppendValue(e.Source)
+                .AppendValue(e.Internal)
+                .AppendValue(stored.MergedPersonId);
+            row.EndRow();
+        }
+    }
+
+    public void RecordMerge(string appId, string oldPersonId, string personId)
+    {
+        using var command = _writer.CreateCommand();
+        // Flatten chains (a→b then b→c becomes a→c, b→c) so queries need one join.
+        command.CommandText = """
+            UPDATE person_overrides SET person_id = $3 WHERE app_id = $1 AND person_id = $2;
+            INSERT OR REPLACE INTO person_overrides (app_id, old_person_id, person_id) VALUES ($1, $2, $3);
+            """;
+        command.Parameters.Add(new DuckDBParameter(appId));
+        command.Parameters.Add(new DuckDBParameter(oldPersonId));
+        command.Parameters.Add(new DuckDBParameter(personId));
+        command.ExecuteNonQuery();
+    }
+
+    public IEnumerable<(string AppId, string MessageId, DateTimeOffset ReceivedAt)> RecentMessageIds(DateTimeOffset since)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT app_id, message_id, received_at FROM events WHERE message_id IS NOT NULL AND received_at >= $1";
+        command.Parameters.Add(new DuckDBParameter(since.UtcDateTime));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return (reader.GetString(0), reader.GetString(1), AsUtc(reader.GetDateTime(2)));
+        }
+    }
+
+    public IEnumerable<StoredEvent> ReadFrom(long afterSequence, int limit)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {EventColumns} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+        command.Parameters.Add(new DuckDBParameter(afterSequence));
+        command.Parameters.Add(new DuckDBParameter(limit));
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return ReadEvent(reader);
+    }
+
+    public IReadOnlyList<StoredEvent> PersonEvents(string appId, string personId, int limit, bool includeInternal)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {EventColumns} FROM events
+            WHERE app_id = $1
+              AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
+              {(includeInternal ? "" : "AND NOT internal")}
+            ORDER BY time DESC, seq DESC
+            LIMIT $3
+            """;
+        command.Parameters.Add(new DuckDBParameter(appId));
+        command.Parameters.Add(new DuckDBParameter(personId));
+        command.Parameters.Add(new DuckDBParameter(limit));
+        using var reader = command.ExecuteReader();
+        var events = new List<StoredEvent>();
+        while (reader.Read()) events.Add(ReadEvent(reader));
+        return events;
+    }
+
+    public long Export(string appId, DateTimeOffset from, DateTimeOffset to, ExportFormat format, string path)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        string options = format switch
+        {
+            ExportFormat.Parquet => "FORMAT parquet",
+            ExportFormat.Csv => "FORMAT csv, HEADER true",
+            _ => "FORMAT json",
+        };
+        // The export shows persons as analytics count them: merged ids resolved to the surviving person.
+        command.CommandText = $"""
+            COPY (
+                SELECT e.message_id AS "messageId", e.type, e.name AS "event", coalesce(o.person_id, e.person_id) AS "personId",
+                       e.user_id AS "userId", e.anonymous_id AS "anonymousId",
+                       strftime(e.time, '%Y-%m-%dT%H:%M:%S.%fZ') AS "timestamp",
+                       strftime(e.received_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS "receivedAt",
+                       e.value, {(format == ExportFormat.Jsonl ? "json(e.properties)" : "e.properties")} AS properties,
+                       {(format == ExportFormat.Jsonl ? "json(e.context)" : "e.context")} AS context, e.source
+                FROM events e
+                LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id
+                WHERE e.app_id = $1 AND e.time >= $2 AND e.time < $3 AND NOT e.internal
+                ORDER BY e.time, e.seq
+            ) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' ({options})
+            """;
+        command.Parameters.Add(new DuckDBParameter(appId));
+        command.Parameters.Add(new DuckDBParameter(from.UtcDateTime));
+        command.Parameters.Add(new DuckDBParameter(to.UtcDateTime));
+        return command.ExecuteNonQuery();
+    }
+
+    public long DeletePerson(string appId, string personId)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM events WHERE app_id = $1
+              AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
+            """;
+        command.Parameters.Add(new DuckDBParameter(appId));
+        command.Parameters.Add(new DuckDBParameter(personId));
+        return command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Execute(_writer, "CHECKPOINT");
+        }
+        catch (DuckDBException)
+        {
+            // A checkpoint is an optimisation; the WAL is replayed on the next start anyway.
+        }
+
+        _writer.Dispose();
+    }
+
+    private static StoredEvent ReadEvent(DbDataReader reader)
+    {
+        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+        string? changes = Text(14);
+        return new StoredEvent
+        {
+            Sequence = reader.GetInt64(0),
+            AppId = reader.GetString(1),
+            PersonId = reader.GetString(5),
+            ReceivedAt = AsUtc(reader.GetDateTime(10)),
+            MergedPersonId = Text(17),
+            Event = new IncomingEvent
+            {
+                MessageId = Text(2),
+                Type = reader.GetString(3),
+                Name = reader.GetString(4),
+                UserId = Text(6),
+                AnonymousId = Text(7),
+                PreviousId = Text(8),
+                Timestamp = AsUtc(reader.GetDateTime(9)),
+                Value = reader.IsDBNull(11) ? null : reader.GetDouble(11),
+                PropertiesJson = Text(12),
+                ContextJson = Text(13),
+                ProfileChanges = changes is null ? null : JsonSerializer.Deserialize<ProfileChanges>(changes, Json),
+                Source = reader.GetString(15),
+                Internal = reader.GetBoolean(16),
+            },
+        };
+    }
+
+    private static DateTimeOffset AsUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
