@@ -209,6 +209,8 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
 
     public void Dispose()
     {
+        // Registered under two service types, so the container may dispose it twice.
+        if (_writer.State != System.Data.ConnectionState.Open) return;
         try
         {
             Execute(_writer, "CHECKPOINT");

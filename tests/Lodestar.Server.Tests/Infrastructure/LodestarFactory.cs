@@ -1,0 +1,70 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Lodestar.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real host on a temporary data directory (real DuckDB and SQLite files). Disposing it and creating
+/// another on the same directory is a restart.
+/// </summary>
+public sealed class LodestarFactory : WebApplicationFactory<Program>
+{
+    public const string AdminToken = "test-admin-token";
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public LodestarFactory(string? dataDir = null, IDictionary<string, string?>? settings = null)
+    {
+        DataDir = dataDir ?? NewDataDir();
+        _settings = new Dictionary<string, string?>
+        {
+            ["Lodestar:DataDir"] = DataDir,
+            ["Lodestar:AdminToken"] = AdminToken,
+        };
+        if (settings is not null)
+        {
+            foreach (var (key, value) in settings) _settings[key] = value;
+        }
+    }
+
+    public string DataDir { get; }
+
+    public static string NewDataDir() => Directory.CreateTempSubdirectory("lodestar-test-").FullName;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>A client carrying the admin bearer token.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    /// <summary>A client sending the app's Segment write key as Basic-auth user.</summary>
+    public HttpClient CreateSegmentClient(string writeKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(writeKey + ":")));
+        return client;
+    }
+
+    public async Task<TestApp> CreateAppAsync(string name = "Test app")
+    {
+        using var admin = CreateAdminClient();
+        var response = await admin.PostAsJsonAsync("/api/v1/apps", new { name });
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var keys = json.GetProperty("keys");
+        return new TestApp(json.GetProperty("id").GetString()!, keys.GetProperty("production").GetString()!,
+            keys.GetProperty("development").GetString()!, keys.GetProperty("export").GetString()!, keys.GetProperty("segmentWriteKey").GetString()!);
+    }
+}
+
+public sealed record TestApp(string Id, string ProductionKey, string DevelopmentKey, string ExportKey, string WriteKey);
