@@ -154,7 +154,7 @@ public static class ProfileProjection
         return created;
     }
 
-    private static IEnumerable<JsonNode?> Items(JsonNode? value) => value is JsonArray array ? array : [value];
+    private static IEnumerable<JsonNode?> Items(JsonNode? value) => value is JsonArray array ? array : new[] { value };
 
     private static void SetAttributes(Profile profile, string json)
     {

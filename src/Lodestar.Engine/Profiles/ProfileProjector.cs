@@ -66,6 +66,25 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>Retries from the saved cursor until the store answers again (a full disk, a locked file).</summary>
+    private async Task RecoverAsync()
+    {
+        while (true)
+        {
+            _cache.Clear();
+            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                CatchUp();
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogApplyFailed(logger, ex, 0);
+            }
+        }
+    }
+
     /// <summary>Folds every stored event after the saved cursor.</summary>
     private void CatchUp()
     {
@@ -106,10 +125,8 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
             catch (Exception ex)
             {
                 // The events are durable: start again from the stored profiles and the store's copy of the events.
-                _cache.Clear();
                 LogApplyFailed(logger, ex, pending.Count);
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-                CatchUp();
+                await RecoverAsync().ConfigureAwait(false);
             }
         }
     }
@@ -131,7 +148,16 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
                 deleted.Add((stored.AppId, mergedId));
             }
 
-            ProfileProjection.Apply(profile, stored);
+            try
+            {
+                ProfileProjection.Apply(profile, stored);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+            {
+                // One event the fold cannot take must not stall every profile behind it; it stays in the event store.
+                LogEventSkipped(logger, ex, stored.Sequence);
+            }
+
             changed[key] = profile;
             deleted.Remove(key);
         }
@@ -158,6 +184,9 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
 
     [LoggerMessage(2001, LogLevel.Information, "Replayed {Count} events into profiles (cursor now {Cursor})")]
     private static partial void LogReplayed(ILogger logger, long count, long cursor);
+
+    [LoggerMessage(2003, LogLevel.Error, "Event {Sequence} could not be folded into its profile and was skipped")]
+    private static partial void LogEventSkipped(ILogger logger, Exception exception, long sequence);
 
     [LoggerMessage(2002, LogLevel.Error, "Folding {Count} events into profiles failed; they will be replayed at the next start")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception, int count);
