@@ -34,6 +34,7 @@ public static class AppsApi
             var app = store.Create(name);
             return TypedResults.Created($"/api/v1/apps/{app.Id}", AppResponse.From(app));
         })
+        .Accepts<CreateAppRequest>("application/json", "*/*")
         .WithName("CreateApp").WithSummary("Creates an app with its production, development, export and Segment write keys.");
 
         apps.MapGet("/", (IAppStore store) => TypedResults.Ok(new AppListResponse(store.List().Select(AppResponse.From).ToList())))
@@ -51,6 +52,7 @@ public static class AppsApi
                 ? TypedResults.Ok(AppResponse.From(app))
                 : Problems.NotFound($"No app has the id '{appId}'.");
         })
+        .Accepts<RotateKeysRequest>("application/json", "*/*")
         .WithName("RotateAppKeys").WithSummary("Replaces the app's keys (all, or the kinds listed); the old keys stop working at once.");
 
         return api;

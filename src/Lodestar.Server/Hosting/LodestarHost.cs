@@ -11,6 +11,7 @@ using Lodestar.Server.Apps;
 using Lodestar.Server.Export;
 using Lodestar.Server.Http;
 using Lodestar.Server.Segment;
+using Lodestar.Server.Statistics;
 using Lodestar.Server.Users;
 using Lodestar.Storage.DuckDb;
 using Lodestar.Storage.Sqlite;
@@ -98,6 +99,7 @@ public static class LodestarHost
         api.MapAppsApi();
         api.MapUsersApi();
         api.MapExportApi();
+        api.MapStatisticsApi();
         return app;
     }
 

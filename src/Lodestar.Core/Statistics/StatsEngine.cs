@@ -1,0 +1,7 @@
+namespace Lodestar.Core.Statistics;
+
+public enum StatsEngine
+{
+    Bayesian,
+    Frequentist,
+}
