@@ -45,6 +45,9 @@ public sealed class Profile
     /// <summary>The last raw context applied, so an unchanged context is not parsed again.</summary>
     public string? LastContextJson { get; set; }
 
+    /// <summary>The device the last applied context described, touched again when the same context repeats.</summary>
+    public string? LastContextDeviceId { get; set; }
+
     /// <summary>The user id to show: the known one, else an anonymous id.</summary>
     public string DisplayId => UserId ?? AnonymousIds.FirstOrDefault() ?? PersonId;
 }

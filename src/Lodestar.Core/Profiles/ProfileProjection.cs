@@ -44,9 +44,9 @@ public static class ProfileProjection
             ApplyContext(profile, e, context, time);
             profile.LastContextJson = context;
         }
-        else if (e.ContextJson is not null)
+        else if (e.ContextJson is not null && profile.LastContextDeviceId is { } deviceId && profile.Devices.TryGetValue(deviceId, out var device) && time > device.LastSeen)
         {
-            TouchDevice(profile, DeviceId(e, null), time);
+            device.LastSeen = time;
         }
 
         if (e.Type == EventTypes.Identify && e.ProfileChanges is null && e.PropertiesJson is { } traits)
@@ -197,10 +197,13 @@ public static class ProfileProjection
     {
         if (ParseObject(contextJson) is not { } context) return;
         var deviceNode = context["device"] as JsonObject;
-        var device = TouchDevice(profile, DeviceId(e, deviceNode), time);
-        // Only the newest message describes the device as it is now.
-        bool newest = time >= device.LastSeen;
-        if (!newest) return;
+        // A context that says nothing about a device (a server-side library's) must not invent one.
+        bool describesDevice = deviceNode is not null || context["os"] is JsonObject || context["app"] is JsonObject;
+        profile.LastContextDeviceId = describesDevice ? DeviceId(e, deviceNode) : null;
+        // Only the newest message describes the device and the person as they are now.
+        var device = describesDevice ? TouchDevice(profile, profile.LastContextDeviceId!, time) : null;
+        if (time >= profile.LastActive) ApplyPersonContext(profile, context);
+        if (device is null || time < device.LastSeen) return;
 
         if (deviceNode is not null)
         {
@@ -229,8 +232,14 @@ public static class ProfileProjection
             device.AppBuild = Text(app, "build") ?? device.AppBuild;
         }
 
-        if (Text(context, "locale") is { } locale) profile.Locale = device.Locale = locale;
-        if (Text(context, "timezone") is { } timezone) profile.Timezone = device.Timezone = timezone;
+        device.Locale = Text(context, "locale") ?? device.Locale;
+        device.Timezone = Text(context, "timezone") ?? device.Timezone;
+    }
+
+    private static void ApplyPersonContext(Profile profile, JsonObject context)
+    {
+        if (Text(context, "locale") is { } locale) profile.Locale = locale;
+        if (Text(context, "timezone") is { } timezone) profile.Timezone = timezone;
 
         var location = context["location"] as JsonObject;
         string? ip = Text(context, "ip");

@@ -39,6 +39,24 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 
+    /// <summary>Serves on a real loopback port (for real clients: Node libraries, browsers); returns the base URL.</summary>
+    public string StartOnLoopback()
+    {
+        int port = FreePort();
+        UseKestrel(port);
+        StartServer();
+        return $"http://127.0.0.1:{port}";
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     /// <summary>A client carrying the admin bearer token.</summary>
     public HttpClient CreateAdminClient()
     {
