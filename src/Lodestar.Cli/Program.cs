@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Lodestar.Cli;
+
+return await LodestarCli.RunAsync(args);
