@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Lodestar.Benchmarks.Ingestion;
+
+/// <summary>Concurrent HTTP clients posting pre-shaped batches for a fixed time; records each request's latency.</summary>
+public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Func<int, long, (string Path, byte[] Body, int Events)> nextBatch, AuthenticationHeaderValue? auth)
+{
+    public sealed record Result(long Requests, long Events, long Failures, TimeSpan Elapsed, double[] LatenciesMs)
+    {
+        public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+
+        public double Percentile(double p)
+        {
+            if (LatenciesMs.Length == 0) return double.NaN;
+            var sorted = LatenciesMs.Order().ToArray();
+            return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        }
+    }
+
+    public async Task<Result> RunAsync()
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = auth;
+        long requests = 0, events = 0, failures = 0;
+        var latencies = new List<double>[clients];
+        var stopwatch = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            var mine = latencies[client] = new List<double>(100_000);
+            for (long sequence = 0; stopwatch.Elapsed < duration; sequence++)
+            {
+                var (path, body, count) = nextBatch(client, sequence);
+                var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue(path.StartsWith("/api", StringComparison.Ordinal) ? "text/plain" : "application/json");
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await http.PostAsync(path, content);
+                    await response.Content.ReadAsByteArrayAsync();
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Add(ref events, count);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                Interlocked.Increment(ref requests);
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        stopwatch.Stop();
+        return new Result(requests, events, failures, stopwatch.Elapsed, latencies.SelectMany(l => l).ToArray());
+    }
+
+    /// <summary>A Segment batch of <paramref name="size"/> track events, unique messageIds, realistic properties and context.</summary>
+    public static byte[] SegmentBatch(int client, long sequence, int size, int users)
+    {
+        var sb = new StringBuilder(size * 420);
+        sb.Append("{\"sentAt\":\"").Append(DateTime.UtcNow.ToString("O")).Append("\",\"batch\":[");
+        for (int i = 0; i < size; i++)
+        {
+            if (i > 0) sb.Append(',');
+            long n = sequence * size + i;
+            int user = (int)((n * 7919 + client * 104729) % users);
+            sb.Append("{\"type\":\"track\",\"messageId\":\"c").Append(client).Append('-').Append(n)
+              .Append("\",\"userId\":\"user-").Append(user)
+              .Append("\",\"event\":\"").Append(EventNames[(int)(n % EventNames.Length)])
+              .Append("\",\"timestamp\":\"").Append(DateTime.UtcNow.ToString("O"))
+              .Append("\",\"properties\":{\"sku\":\"sku-").Append(n % 500).Append("\",\"price\":").Append(n % 100).Append(".99,\"currency\":\"USD\",\"category\":\"shoes\",\"page\":\"/p/").Append(n % 50)
+              .Append("\"},\"context\":{\"os\":{\"name\":\"iOS\",\"version\":\"17.4\"},\"app\":{\"version\":\"5.2.0\",\"build\":\"520\"},\"device\":{\"id\":\"dev-").Append(user)
+              .Append("\",\"model\":\"iPhone15,2\",\"manufacturer\":\"Apple\"},\"locale\":\"en-US\",\"timezone\":\"America/New_York\",\"library\":{\"name\":\"bench\",\"version\":\"1.0\"}}}");
+        }
+
+        sb.Append("]}");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    private static readonly string[] EventNames = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Search", "Screen View"];
+}

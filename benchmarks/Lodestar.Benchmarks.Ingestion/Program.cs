@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Lodestar.Benchmarks.Ingestion;
+
+// End-to-end ingestion benchmark: concurrent clients post batches over loopback HTTP to the Release server for a
+// fixed time; reports events/s, latency percentiles and the server's peak memory, beside the raw DuckDB
+// appender's rate on the same events (the ceiling), measured in the same run.
+var duration = new Option<int>("--duration") { Description = "Seconds of measured load.", DefaultValueFactory = _ => 60 };
+var warmup = new Option<int>("--warmup") { Description = "Seconds of unmeasured warm-up.", DefaultValueFactory = _ => 5 };
+var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 16 };
+var batch = new Option<int>("--batch") { Description = "Events per request.", DefaultValueFactory = _ => 100 };
+var users = new Option<int>("--users") { Description = "Distinct users the events spread over.", DefaultValueFactory = _ => 50_000 };
+var serverDll = new Option<string?>("--server-dll") { Description = "Path of Lodestar.Server.dll (default: the Release build in src/)." };
+var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, serverDll };
+root.SetAction(async (parse, _) =>
+{
+    string dll = parse.GetValue(serverDll) ?? LocateServer();
+    int size = parse.GetValue(batch), userCount = parse.GetValue(users), clientCount = parse.GetValue(clients);
+    Console.WriteLine($"# Ingestion benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, {clientCount} clients, batches of {size}, {userCount} users");
+
+    using var server = await ServerUnderTest.StartAsync(dll, 5400 + Random.Shared.Next(500));
+    var app = await server.CreateAppAsync();
+    string writeKey = app.GetProperty("keys").GetProperty("segmentWriteKey").GetString()!;
+    var auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+    (string, byte[], int) Segment(int client, long sequence) => ("/v1/batch", LoadGenerator.SegmentBatch(client, sequence, size, userCount), size);
+
+    await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => Segment(c + 1000, s), auth).RunAsync();
+    var result = await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(duration)), Segment, auth).RunAsync();
+    double peak = server.PeakMemoryMb();
+    server.Dispose();
+
+    double ceiling = AppenderCeiling.EventsPerSecond(1_000_000, userCount);
+    Console.WriteLine();
+    Console.WriteLine("| path | events/s | p50 ms | p99 ms | failures | server peak RSS MB |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| Segment /v1/batch end to end | {result.EventsPerSecond:N0} | {result.Percentile(0.50):F1} | {result.Percentile(0.99):F1} | {result.Failures} | {peak:N0} |"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| DuckDB appender alone (ceiling) | {ceiling:N0} | | | | |"));
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+static string LocateServer()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Lodestar.slnx"))) dir = dir.Parent;
+    string path = Path.Combine(dir!.FullName, "src", "Lodestar.Server", "bin", "Release", "net10.0", "Lodestar.Server.dll");
+    return File.Exists(path) ? path : throw new FileNotFoundException("Build the server first: dotnet build -c Release src/Lodestar.Server", path);
+}
