@@ -16,7 +16,7 @@ public static class SessionRules
     public static Step Apply(SessionState? state, SessionActivity activity, DateTimeOffset time)
     {
         double counted = 0;
-        bool hadSession = state is not null;
+        bool timedOut = false;
         var current = state ?? new SessionState();
 
         // A session that timed out ended at its last activity (idle) or at its pause.
@@ -24,10 +24,12 @@ public static class SessionRules
         {
             counted += Seconds(current.CountedUntil, current.LastActivity);
             current = current with { Open = false };
+            timedOut = true;
         }
         else if (current.Open && current.PausedAt is { } pausedAt && time - pausedAt > PauseTimeout)
         {
             current = current with { Open = false, PausedAt = null };
+            timedOut = true;
         }
 
         bool active = current.Open && current.PausedAt is null;
@@ -59,15 +61,15 @@ public static class SessionRules
                 break;
             case SessionActivity.Heartbeat:
                 if (active) counted += Seconds(current.CountedUntil, time);
-                sessionStart = hadSession && !current.Open;
+                sessionStart = timedOut;
                 next = current.PausedAt is null
                     ? new SessionState { Open = true, CountedUntil = active ? Max(current.CountedUntil, time) : time, LastActivity = lastActivity }
                     : current with { LastActivity = lastActivity };
                 break;
             default:
-                // Activity after a timed-out session opens a new one; calls from a device that never
-                // started (server-side API callers) do not invent sessions.
-                if (hadSession && !current.Open)
+                // Activity right after a session timed out opens a new one; calls from a device with no
+                // session (server-side API callers, a backgrounded app after stop) do not invent sessions.
+                if (timedOut)
                 {
                     sessionStart = true;
                     next = new SessionState { Open = true, CountedUntil = time, LastActivity = lastActivity };

@@ -159,7 +159,7 @@ public sealed class LeanplumEventMapper(EventValidator validator)
         if (itemTime is null) return receivedAt;
         if (batchTime is null) return FromSeconds(itemTime.Value);
         // The client's clock may be off: trust only the interval between the call and the batch's send.
-        return receivedAt - TimeSpan.FromSeconds(Math.Max(0, batchTime.Value - itemTime.Value));
+        return receivedAt - TimeSpan.FromMilliseconds(Math.Round(Math.Max(0, batchTime.Value - itemTime.Value) * 1000));
     }
 
     public static DateTimeOffset FromSeconds(double seconds)
