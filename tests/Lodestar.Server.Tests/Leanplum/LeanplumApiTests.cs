@@ -222,6 +222,15 @@ public sealed class LeanplumApiTests : IDisposable
         Assert.Equal(["After"], events.Select(e => e.GetProperty("name").GetString()));
     }
 
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheLeanplumEndpoint()
+    {
+        using var client = _factory.CreateClient();
+        string document = await client.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/api\"", document);
+        Assert.Contains("\"LeanplumApi\"", document);
+    }
+
     private async Task<List<JsonElement>> EventsAsync(TestApp app, string userId)
     {
         using var admin = _factory.CreateAdminClient();
