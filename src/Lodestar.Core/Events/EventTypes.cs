@@ -10,6 +10,9 @@ public static class EventTypes
     public const string Group = "group";
     public const string Alias = "alias";
 
+    /// <summary>Entering a state of the app (Leanplum <c>advance</c>): analysed beside events, like Leanplum does.</summary>
+    public const string State = "state";
+
     /// <summary>Names given to events whose type has no name of its own.</summary>
     public static string DefaultName(string type) => type switch
     {

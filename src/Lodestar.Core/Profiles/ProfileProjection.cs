@@ -154,6 +154,7 @@ public static class ProfileProjection
         return created;
     }
 
+    // Not "[value]": next to a JsonArray that collection expression becomes a JsonArray, which throws for a node that has a parent.
     private static IEnumerable<JsonNode?> Items(JsonNode? value) => value is JsonArray array ? array : new[] { value };
 
     private static void SetAttributes(Profile profile, string json)

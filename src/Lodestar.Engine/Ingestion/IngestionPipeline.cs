@@ -134,6 +134,8 @@ public sealed partial class IngestionPipeline : BackgroundService
         try
         {
             submission.ExclusiveResult = submission.Exclusive!();
+            // The action may have changed identities underneath (an erasure): re-read them from the store.
+            _resolver.Abandon();
             submission.Completion.TrySetResult([]);
         }
         catch (Exception ex)

@@ -10,6 +10,7 @@ using Lodestar.Engine.Profiles;
 using Lodestar.Server.Apps;
 using Lodestar.Server.Export;
 using Lodestar.Server.Http;
+using Lodestar.Server.Leanplum;
 using Lodestar.Server.Segment;
 using Lodestar.Server.Statistics;
 using Lodestar.Server.Users;
@@ -55,6 +56,7 @@ public static class LodestarHost
 
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
+        services.AddLeanplum();
         services.AddSingleton<ProfileProjector>();
         services.AddSingleton<IngestionPipeline>();
         // Order matters: the projector catches up before the pipeline (and then Kestrel) starts.
@@ -94,6 +96,7 @@ public static class LodestarHost
         app.MapHealthChecks("/health");
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapSegmentApi();
+        app.MapLeanplumApi();
 
         var api = app.MapGroup("/api/v1").AddEndpointFilter<AdminAuthorization>();
         api.MapAppsApi();
