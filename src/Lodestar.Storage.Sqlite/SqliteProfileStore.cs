@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Lodestar.Core.Profiles;
 using Microsoft.Data.Sqlite;
 
@@ -9,11 +8,6 @@ namespace Lodestar.Storage.Sqlite;
 public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
 {
     private const string CursorName = "profiles";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PreferredObjectCreationHandling = System.Text.Json.Serialization.JsonObjectCreationHandling.Populate,
-    };
 
     public long Cursor
     {
@@ -34,7 +28,17 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
         command.CommandText = "SELECT data FROM profiles WHERE app_id = $app AND person_id = $person";
         command.Parameters.AddWithValue("$app", appId);
         command.Parameters.AddWithValue("$person", personId);
-        return command.ExecuteScalar() is string data ? JsonSerializer.Deserialize<Profile>(data, Json) : null;
+        return command.ExecuteScalar() is string data ? ProfileJson.Deserialize(data) : null;
+    }
+
+    public void Delete(string appId, string personId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM profiles WHERE app_id = $app AND person_id = $person";
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        command.ExecuteNonQuery();
     }
 
     public long Count(string appId)
@@ -46,7 +50,7 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
         return (long)command.ExecuteScalar()!;
     }
 
-    public void Save(IReadOnlyCollection<Profile> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor)
+    public void Save(IReadOnlyCollection<ProfileDocument> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -73,7 +77,7 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
                 user.Value = (object?)profile.UserId ?? DBNull.Value;
                 first.Value = profile.FirstSeen.ToString("O", CultureInfo.InvariantCulture);
                 last.Value = profile.LastActive.ToString("O", CultureInfo.InvariantCulture);
-                data.Value = JsonSerializer.Serialize(profile, Json);
+                data.Value = profile.Json;
                 upsert.ExecuteNonQuery();
             }
         }

@@ -9,7 +9,10 @@ public interface IProfileStore
     long Cursor { get; }
 
     /// <summary>Saves changed profiles, deletes merged-away ones and moves the cursor, in one transaction.</summary>
-    void Save(IReadOnlyCollection<Profile> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor);
+    void Save(IReadOnlyCollection<ProfileDocument> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor);
+
+    /// <summary>Deletes one profile at once (erasure), leaving the cursor where it is.</summary>
+    void Delete(string appId, string personId);
 
     long Count(string appId);
 }

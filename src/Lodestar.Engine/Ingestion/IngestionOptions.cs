@@ -36,6 +36,16 @@ public sealed class IngestionOptions
     [Range(1, 1_000_000)]
     public int MaxEventsPerCommit { get; set; } = 50_000;
 
+    /// <summary>
+    /// How often folded profiles are checkpointed to the state store. Profiles are served from memory in
+    /// between; a crash replays at most this long of events from the event store.
+    /// </summary>
+    public TimeSpan ProfileCheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Profiles kept in memory; beyond it, the ones already checkpointed are dropped.</summary>
+    [Range(1000, 100_000_000)]
+    public int MaxCachedProfiles { get; set; } = 200_000;
+
     /// <summary>Requests waiting for the writer before callers are slowed down.</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 4096;

@@ -1,30 +1,54 @@
 using System.Threading.Channels;
 using Lodestar.Core.Events;
 using Lodestar.Core.Profiles;
+using Lodestar.Engine.Ingestion;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lodestar.Engine.Profiles;
 
 /// <summary>
 /// Keeps profiles up to date by folding stored events into them, behind the ingestion writer so the
-/// client's answer never waits for it. Its cursor is saved with the profiles; at start it replays every
-/// event stored after the cursor, so a crash loses no profile change.
+/// client's answer never waits for it. Folded profiles live in memory and are served from there; every
+/// <see cref="IngestionOptions.ProfileCheckpointInterval"/> the changed ones are written to the state store
+/// together with the cursor (the last folded event). At start it replays every event stored after the
+/// cursor, so a crash loses no profile change, and a busy person costs one write per checkpoint, not one per event.
 /// </summary>
-public sealed partial class ProfileProjector(IEventStore events, IProfileStore profiles, ILogger<ProfileProjector> logger) : BackgroundService
+public sealed partial class ProfileProjector : BackgroundService
 {
     private const int ReplayChunk = 50_000;
-    private const int MaxCachedProfiles = 100_000;
+
+    private readonly IEventStore _events;
+    private readonly IProfileStore _profiles;
+    private readonly ILogger<ProfileProjector> _logger;
+    private readonly TimeProvider _time;
+    private readonly IngestionOptions _options;
 
     private readonly Channel<IReadOnlyList<StoredEvent>> _queue = Channel.CreateBounded<IReadOnlyList<StoredEvent>>(
         new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
+    // Everything below is guarded by _gate: the fold, the checkpoint and API reads share it.
+    private readonly Lock _gate = new();
     private readonly Dictionary<(string App, string Person), Profile> _cache = [];
-    private readonly Lock _waitersLock = new();
+    private readonly HashSet<(string App, string Person)> _dirty = [];
+    private readonly HashSet<(string App, string Person)> _mergedAway = [];
     private long _applied;
+    private long _checkpointed;
+
+    private readonly Lock _waitersLock = new();
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The sequence of the last event folded into the stored profiles.</summary>
+    public ProfileProjector(IEventStore events, IProfileStore profiles, IOptions<IngestionOptions> options, TimeProvider time, ILogger<ProfileProjector> logger)
+    {
+        _events = events;
+        _profiles = profiles;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The sequence of the last event folded into the profiles served.</summary>
     public long AppliedSequence => Interlocked.Read(ref _applied);
 
     /// <summary>Queues events the pipeline made durable. Blocks the writer when the projector falls far behind.</summary>
@@ -34,6 +58,29 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
     }
 
     public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>A copy of the person's current profile (every folded event included), or null.</summary>
+    public Profile? Find(string appId, string personId)
+    {
+        lock (_gate)
+        {
+            if (_cache.TryGetValue((appId, personId), out var cached)) return ProfileJson.Deserialize(ProfileJson.Serialize(cached));
+            if (_mergedAway.Contains((appId, personId))) return null;
+        }
+
+        return _profiles.Find(appId, personId);
+    }
+
+    /// <summary>Erases a profile now, in memory and in the store (the caller has erased its events).</summary>
+    public void Erase(string appId, string personId)
+    {
+        lock (_gate)
+        {
+            _cache.Remove((appId, personId));
+            _dirty.Remove((appId, personId));
+            _profiles.Delete(appId, personId);
+        }
+    }
 
     /// <summary>Waits until the profiles include every event up to <paramref name="sequence"/> (read-your-writes for the API).</summary>
     public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
@@ -56,55 +103,23 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
         }
     }
 
-    /// <summary>Drops cached profiles (after an erasure changed the store underneath).</summary>
-    public void Invalidate(string appId, string personId) => _cache.Remove((appId, personId));
-
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _applied = profiles.Cursor;
         CatchUp();
+        Checkpoint();
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Retries from the saved cursor until the store answers again (a full disk, a locked file).</summary>
-    private async Task RecoverAsync()
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            _cache.Clear();
-            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-            try
-            {
-                CatchUp();
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogApplyFailed(logger, ex, 0);
-            }
-        }
-    }
-
-    /// <summary>Folds every stored event after the saved cursor.</summary>
-    private void CatchUp()
-    {
-        long cursor = profiles.Cursor;
-        long replayed = 0;
-        while (true)
-        {
-            var chunk = events.ReadFrom(cursor, ReplayChunk).ToList();
-            if (chunk.Count == 0) break;
-            Apply(chunk);
-            cursor = chunk[^1].Sequence;
-            replayed += chunk.Count;
-        }
-
-        Interlocked.Exchange(ref _applied, cursor);
-        if (replayed > 0) LogReplayed(logger, replayed, cursor);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        Checkpoint();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var checkpoints = new PeriodicTimer(_options.ProfileCheckpointInterval, _time);
+        var checkpointLoop = CheckpointLoopAsync(checkpoints);
         // Drained to the end even on shutdown: the pipeline completes the queue after its last commit.
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -118,54 +133,130 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
             }
 
             if (pending.Count == 0) continue;
+            Fold(pending);
+        }
+
+        checkpoints.Dispose();
+        await checkpointLoop.ConfigureAwait(false);
+    }
+
+    private async Task CheckpointLoopAsync(PeriodicTimer timer)
+    {
+        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
+        {
             try
             {
-                Apply(pending);
+                Checkpoint();
             }
             catch (Exception ex)
             {
-                // The events are durable: start again from the stored profiles and the store's copy of the events.
-                LogApplyFailed(logger, ex, pending.Count);
-                await RecoverAsync().ConfigureAwait(false);
+                // The profiles in memory are right; they stay dirty and the next tick tries again.
+                LogCheckpointFailed(_logger, ex);
             }
         }
     }
 
-    private void Apply(List<StoredEvent> batch)
+    /// <summary>Writes every changed profile and the cursor in one transaction.</summary>
+    private void Checkpoint()
     {
-        var changed = new Dictionary<(string, string), Profile>();
-        var deleted = new HashSet<(string AppId, string PersonId)>();
-        foreach (var stored in batch)
+        List<ProfileDocument> changed;
+        List<(string App, string Person)> deleted;
+        long cursor;
+        lock (_gate)
         {
-            var key = (stored.AppId, stored.PersonId);
-            var profile = Load(stored.AppId, stored.PersonId);
-            if (stored.MergedPersonId is { } mergedId && mergedId != stored.PersonId)
-            {
-                var loser = Load(stored.AppId, mergedId);
-                ProfileProjection.Merge(profile, loser);
-                _cache.Remove((stored.AppId, mergedId));
-                changed.Remove((stored.AppId, mergedId));
-                deleted.Add((stored.AppId, mergedId));
-            }
-
-            try
-            {
-                ProfileProjection.Apply(profile, stored);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
-            {
-                // One event the fold cannot take must not stall every profile behind it; it stays in the event store.
-                LogEventSkipped(logger, ex, stored.Sequence);
-            }
-
-            changed[key] = profile;
-            deleted.Remove(key);
+            if (_applied == _checkpointed && _dirty.Count == 0 && _mergedAway.Count == 0) return;
+            changed = new List<ProfileDocument>(_dirty.Count);
+            foreach (var key in _dirty) changed.Add(ProfileJson.Document(_cache[key]));
+            deleted = [.. _mergedAway];
+            cursor = _applied;
+            _dirty.Clear();
+            _mergedAway.Clear();
         }
 
-        long cursor = batch[^1].Sequence;
-        profiles.Save(changed.Values, deleted, cursor);
+        try
+        {
+            _profiles.Save(changed, deleted, cursor);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                foreach (var document in changed)
+                {
+                    if (_cache.ContainsKey((document.AppId, document.PersonId))) _dirty.Add((document.AppId, document.PersonId));
+                }
+
+                foreach (var key in deleted)
+                {
+                    if (!_cache.ContainsKey(key)) _mergedAway.Add(key);
+                }
+            }
+
+            throw;
+        }
+
+        _checkpointed = cursor;
+        lock (_gate)
+        {
+            if (_cache.Count <= _options.MaxCachedProfiles) return;
+            // Only profiles the store already holds may leave memory.
+            foreach (var key in _cache.Keys.Where(k => !_dirty.Contains(k)).ToList()) _cache.Remove(key);
+        }
+    }
+
+    /// <summary>Folds every stored event after the stored cursor.</summary>
+    private void CatchUp()
+    {
+        long cursor = _profiles.Cursor;
+        _checkpointed = cursor;
         Interlocked.Exchange(ref _applied, cursor);
-        if (_cache.Count > MaxCachedProfiles) _cache.Clear();
+        long replayed = 0;
+        while (true)
+        {
+            var chunk = _events.ReadFrom(cursor, ReplayChunk).ToList();
+            if (chunk.Count == 0) break;
+            Fold(chunk);
+            cursor = chunk[^1].Sequence;
+            replayed += chunk.Count;
+        }
+
+        if (replayed > 0) LogReplayed(_logger, replayed, cursor);
+    }
+
+    private void Fold(List<StoredEvent> batch)
+    {
+        lock (_gate)
+        {
+            foreach (var stored in batch)
+            {
+                var key = (stored.AppId, stored.PersonId);
+                var profile = Load(stored.AppId, stored.PersonId);
+                if (stored.MergedPersonId is { } mergedId && mergedId != stored.PersonId)
+                {
+                    var loser = Load(stored.AppId, mergedId);
+                    ProfileProjection.Merge(profile, loser);
+                    _cache.Remove((stored.AppId, mergedId));
+                    _dirty.Remove((stored.AppId, mergedId));
+                    _mergedAway.Add((stored.AppId, mergedId));
+                }
+
+                try
+                {
+                    ProfileProjection.Apply(profile, stored);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+                {
+                    // One event the fold cannot take must not stall every profile behind it; it stays in the event store.
+                    LogEventSkipped(_logger, ex, stored.Sequence);
+                }
+
+                _dirty.Add(key);
+                _mergedAway.Remove(key);
+            }
+
+            Interlocked.Exchange(ref _applied, batch[^1].Sequence);
+        }
+
         lock (_waitersLock)
         {
             var done = _progress;
@@ -177,7 +268,7 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
     private Profile Load(string appId, string personId)
     {
         if (_cache.TryGetValue((appId, personId), out var profile)) return profile;
-        profile = profiles.Find(appId, personId) ?? ProfileProjection.NewProfile(appId, personId);
+        profile = (_mergedAway.Contains((appId, personId)) ? null : _profiles.Find(appId, personId)) ?? ProfileProjection.NewProfile(appId, personId);
         _cache[(appId, personId)] = profile;
         return profile;
     }
@@ -185,9 +276,9 @@ public sealed partial class ProfileProjector(IEventStore events, IProfileStore p
     [LoggerMessage(2001, LogLevel.Information, "Replayed {Count} events into profiles (cursor now {Cursor})")]
     private static partial void LogReplayed(ILogger logger, long count, long cursor);
 
+    [LoggerMessage(2002, LogLevel.Error, "Checkpointing profiles failed; the next checkpoint tries again")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(2003, LogLevel.Error, "Event {Sequence} could not be folded into its profile and was skipped")]
     private static partial void LogEventSkipped(ILogger logger, Exception exception, long sequence);
-
-    [LoggerMessage(2002, LogLevel.Error, "Folding {Count} events into profiles failed; they will be replayed at the next start")]
-    private static partial void LogApplyFailed(ILogger logger, Exception exception, int count);
 }

@@ -15,7 +15,6 @@ namespace Lodestar.Server.Leanplum;
 public sealed partial class LeanplumUserData(
     PersonLookup lookup,
     IIdentityStore identities,
-    IProfileStore profiles,
     IEventStore events,
     IngestionPipeline pipeline,
     ProfileProjector projector,
@@ -41,8 +40,7 @@ public sealed partial class LeanplumUserData(
                 .Where(d => d.StartsWith("a:", StringComparison.Ordinal)).Select(d => d[2..]).ToList();
             long count = events.DeletePerson(appId, personId);
             identities.Delete(appId, personId);
-            profiles.Save([], [(appId, personId)], profiles.Cursor);
-            projector.Invalidate(appId, personId);
+            projector.Erase(appId, personId);
             sessions.Forget(appId, deviceIds);
             return count;
         }, cancellationToken).ConfigureAwait(false);
@@ -56,7 +54,7 @@ public sealed partial class LeanplumUserData(
     public async Task<JsonObject?> ExportAsync(string appId, string id, CancellationToken cancellationToken)
     {
         await projector.WaitForAsync(pipeline.CommittedSequence, hostOptions.Value.ProfileReadWait, cancellationToken).ConfigureAwait(false);
-        if (lookup.Find(appId, id) is not { } personId || profiles.Find(appId, personId) is not { } profile) return null;
+        if (lookup.Find(appId, id) is not { } personId || projector.Find(appId, personId) is not { } profile) return null;
 
         var history = events.PersonEvents(appId, personId, options.Value.MaxExportUserEvents, includeInternal: false);
         var result = new JsonObject

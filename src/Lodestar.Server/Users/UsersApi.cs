@@ -51,13 +51,13 @@ public static class UsersApi
         var users = api.MapGroup("/apps/{appId}/users").WithTags("Users");
 
         users.MapGet("/{userId}", async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> (
-            string appId, string userId, IAppStore apps, PersonLookup lookup, IProfileStore profiles,
+            string appId, string userId, IAppStore apps, PersonLookup lookup,
             IngestionPipeline pipeline, ProfileProjector projector, IOptions<LodestarOptions> options, CancellationToken cancellationToken) =>
         {
             if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
             // Read-your-writes: include everything already acknowledged to clients.
             await projector.WaitForAsync(pipeline.CommittedSequence, options.Value.ProfileReadWait, cancellationToken);
-            if (lookup.Find(appId, userId) is not { } personId || profiles.Find(appId, personId) is not { } profile)
+            if (lookup.Find(appId, userId) is not { } personId || projector.Find(appId, personId) is not { } profile)
                 return Problems.NotFound($"No user '{userId}' in app '{appId}'.");
             return TypedResults.Ok(ToResponse(profile));
         })
