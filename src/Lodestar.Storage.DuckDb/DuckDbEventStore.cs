@@ -27,6 +27,9 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
         _connectionString = $"Data Source={path}";
         _writer = new DuckDBConnection(_connectionString);
         _writer.Open();
+        // DuckDB checkpoints whenever its WAL passes 16 MB by default, which under steady ingestion means
+        // rewriting row groups every few commits (measured: appends ran ~2x slower). Checkpoint less often.
+        Execute(_writer, "SET checkpoint_threshold = '256MB'");
         Execute(_writer, """
             CREATE TABLE IF NOT EXISTS events (
                 seq BIGINT NOT NULL,

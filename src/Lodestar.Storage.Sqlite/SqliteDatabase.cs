@@ -27,10 +27,17 @@ public sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        // WAL with synchronous=NORMAL survives a process crash (SIGKILL); events carry the durability promise.
-        Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        // Pooled connections keep their native handle: set the per-connection pragmas once per handle, not per open.
+        if (Configured.TryAdd(connection.Handle!, true))
+        {
+            // WAL with synchronous=NORMAL survives a process crash (SIGKILL); events carry the durability promise.
+            Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        }
+
         return connection;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {

@@ -15,6 +15,23 @@ public sealed class SqliteIdentityStore(SqliteDatabase database) : IIdentityStor
         return command.ExecuteScalar() as string;
     }
 
+    public long Count()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM identities";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public IEnumerable<IdentityLink> All()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT app_id, distinct_id, person_id FROM identities";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return new IdentityLink(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+    }
+
     public bool HasUserId(string appId, string personId)
     {
         using var connection = database.Open();

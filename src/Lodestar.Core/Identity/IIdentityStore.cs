@@ -6,6 +6,12 @@ public interface IIdentityStore
     /// <summary>The person a distinct id maps to.</summary>
     string? Find(string appId, string distinctId);
 
+    /// <summary>How many ids are mapped, over all apps.</summary>
+    long Count();
+
+    /// <summary>Every link, for loading the map into memory.</summary>
+    IEnumerable<IdentityLink> All();
+
     /// <summary>Whether any user id (not only anonymous ids) maps to the person.</summary>
     bool HasUserId(string appId, string personId);
 

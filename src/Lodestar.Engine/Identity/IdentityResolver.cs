@@ -16,6 +16,7 @@ public sealed class IdentityResolver(IIdentityStore store)
     private readonly Dictionary<(string App, string Person), string> _mergedInto = [];
     private readonly Dictionary<(string App, string Person), bool> _identified = [];
     private readonly List<IdentityLink> _pendingLinks = [];
+    private bool _complete;
     private readonly List<(string AppId, string FromPersonId, string ToPersonId)> _pendingMerges = [];
 
     public IReadOnlyList<IdentityLink> PendingLinks => _pendingLinks;
@@ -112,8 +113,12 @@ public sealed class IdentityResolver(IIdentityStore store)
     {
         _pendingLinks.Clear();
         _pendingMerges.Clear();
-        if (_cache.Count > MaxCachedIds) _cache.Clear();
-        if (_identified.Count > MaxCachedIds) _identified.Clear();
+        if (_cache.Count > MaxCachedIds || _identified.Count > MaxCachedIds)
+        {
+            _cache.Clear();
+            _identified.Clear();
+            _complete = false;
+        }
     }
 
     /// <summary>Called when saving failed: forget everything not read from the store.</summary>
@@ -121,9 +126,27 @@ public sealed class IdentityResolver(IIdentityStore store)
     {
         _pendingLinks.Clear();
         _pendingMerges.Clear();
+        Load();
+    }
+
+    /// <summary>
+    /// Reads the whole identity map into memory when it fits, so an id seen for the first time costs no store
+    /// query (a miss is then known to be new). Beyond <see cref="MaxCachedIds"/>, misses ask the store.
+    /// </summary>
+    public void Load()
+    {
         _cache.Clear();
         _mergedInto.Clear();
         _identified.Clear();
+        _complete = false;
+        if (store.Count() > MaxCachedIds) return;
+        foreach (var link in store.All())
+        {
+            _cache[(link.AppId, link.DistinctId)] = link.PersonId;
+            if (link.DistinctId.StartsWith("u:", StringComparison.Ordinal)) _identified[(link.AppId, link.PersonId)] = true;
+        }
+
+        _complete = true;
     }
 
 
@@ -131,6 +154,7 @@ public sealed class IdentityResolver(IIdentityStore store)
     {
         if (!_cache.TryGetValue((appId, distinctId), out var person))
         {
+            if (_complete) return null;
             person = store.Find(appId, distinctId);
             if (person is null) return null;
             _cache[(appId, distinctId)] = person;
@@ -166,6 +190,7 @@ public sealed class IdentityResolver(IIdentityStore store)
     private bool IsIdentified(string appId, string personId)
     {
         if (_identified.TryGetValue((appId, personId), out bool identified)) return identified;
+        if (_complete) return false;
         identified = store.HasUserId(appId, personId);
         _identified[(appId, personId)] = identified;
         return identified;

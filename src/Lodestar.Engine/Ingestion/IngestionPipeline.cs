@@ -79,6 +79,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         _nextSequence = _events.MaxSequence() + 1;
+        _resolver.Load();
         _committedSequence = _nextSequence - 1;
         var now = _time.GetUtcNow();
         foreach (var (appId, messageId, receivedAt) in _events.RecentMessageIds(now - _options.DeduplicationWindow))
