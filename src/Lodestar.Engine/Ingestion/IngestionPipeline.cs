@@ -21,6 +21,8 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly IEventStore _events;
     private readonly IIdentityStore _identities;
     private readonly ProfileProjector _projector;
+    private readonly EventLog _log;
+    private readonly EventStoreApplier _applier;
     private readonly TimeProvider _time;
     private readonly ILogger<IngestionPipeline> _logger;
     private readonly IngestionOptions _options;
@@ -33,6 +35,8 @@ public sealed partial class IngestionPipeline : BackgroundService
         IEventStore events,
         IIdentityStore identities,
         ProfileProjector projector,
+        EventLog log,
+        EventStoreApplier applier,
         IOptions<IngestionOptions> options,
         TimeProvider time,
         ILogger<IngestionPipeline> logger)
@@ -40,6 +44,8 @@ public sealed partial class IngestionPipeline : BackgroundService
         _events = events;
         _identities = identities;
         _projector = projector;
+        _log = log;
+        _applier = applier;
         _time = time;
         _logger = logger;
         _options = options.Value;
@@ -127,6 +133,7 @@ public sealed partial class IngestionPipeline : BackgroundService
             if (batch.Count > 0) Commit(batch);
         }
 
+        _applier.Complete();
         _projector.Complete();
     }
 
@@ -187,13 +194,13 @@ public sealed partial class IngestionPipeline : BackgroundService
             // Identity first: an event must never be durable with a person its ids cannot find again.
             _identities.Save(_resolver.PendingLinks, _resolver.PendingMerges);
             foreach (var (appId, from, to) in _resolver.PendingMerges) _events.RecordMerge(appId, from, to);
-            _events.Append(stored);
+            _log.Append(stored);
             _resolver.Committed();
         }
         catch (Exception ex)
         {
             _resolver.Abandon();
-            _nextSequence = _events.MaxSequence() + 1;
+            _nextSequence = _committedSequence + 1;
             LogCommitFailed(_logger, ex, stored.Count);
             var failure = new IngestionUnavailableException("The event store could not save the events; retry later.", ex);
             foreach (var submission in batch) submission.Completion.TrySetException(failure);
@@ -205,7 +212,11 @@ public sealed partial class IngestionPipeline : BackgroundService
         _seen.Expire(now);
         Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);
         foreach (var submission in batch) submission.Completion.TrySetResult(submission.Outcomes!);
-        if (stored.Count > 0) _projector.Enqueue(stored);
+        if (stored.Count > 0)
+        {
+            _applier.Enqueue(stored);
+            _projector.Enqueue(stored);
+        }
         LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
     }
 

@@ -12,8 +12,9 @@ public static class ExportApi
     public static RouteGroupBuilder MapExportApi(this RouteGroupBuilder api)
     {
         api.MapGet("/apps/{appId}/export/events", async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> (
-            string appId, string? from, string? to, string? format, IAppStore apps, IEventStore events, HttpContext context) =>
+            string appId, string? from, string? to, string? format, IAppStore apps, IEventStore events, Users.ReadYourWrites fresh, HttpContext context) =>
         {
+            await fresh.EventsAsync(context.RequestAborted);
             if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
             if (!TryParseTime(from, DateTimeOffset.UnixEpoch, out var start)) return Problems.BadRequest("from must be an ISO-8601 date or date-time.");
             if (!TryParseTime(to, DateTimeOffset.MaxValue, out var end)) return Problems.BadRequest("to must be an ISO-8601 date or date-time.");

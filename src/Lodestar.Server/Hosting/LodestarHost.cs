@@ -53,13 +53,18 @@ public static class LodestarHost
         services.AddSingleton<AdminToken>();
         services.AddSingleton<AdminAuthorization>();
         services.AddSingleton<PersonLookup>();
+        services.AddSingleton<ReadYourWrites>();
 
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
         services.AddLeanplum();
+        services.AddSingleton(sp => new EventLog(DataPath(sp, "log")));
+        services.AddSingleton<EventStoreApplier>();
         services.AddSingleton<ProfileProjector>();
         services.AddSingleton<IngestionPipeline>();
-        // Order matters: the projector catches up before the pipeline (and then Kestrel) starts.
+        // Order matters: the log is replayed into the event store, then the projector catches up, then the
+        // pipeline (and after it Kestrel) starts. They stop in the reverse order, each draining the next.
+        services.AddHostedService(sp => sp.GetRequiredService<EventStoreApplier>());
         services.AddHostedService(sp => sp.GetRequiredService<ProfileProjector>());
         services.AddHostedService(sp => sp.GetRequiredService<IngestionPipeline>());
         services.AddHostedService<StartupCheck>();

@@ -255,6 +255,7 @@ public sealed partial class LeanplumCallHandler(
         };
         string path = Path.Combine(Path.GetTempPath(), $"lodestar-lp-export-{Guid.NewGuid():N}.{extension}");
         var events = userData.Events;
+        await userData.EventsCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         await Task.Run(() => events.Export(appId, from, to, format, path), cancellationToken).ConfigureAwait(false);
         return new LeanplumExportFile(path, contentType, $"{appId}-{from:yyyyMMdd}-{to.AddTicks(-1):yyyyMMdd}.{extension}");
     }

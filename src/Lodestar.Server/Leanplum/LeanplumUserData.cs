@@ -18,6 +18,7 @@ public sealed partial class LeanplumUserData(
     IEventStore events,
     IngestionPipeline pipeline,
     ProfileProjector projector,
+    ReadYourWrites fresh,
     LeanplumSessions sessions,
     IOptions<LodestarOptions> hostOptions,
     IOptions<LeanplumOptions> options,
@@ -25,6 +26,9 @@ public sealed partial class LeanplumUserData(
 {
     /// <summary>The event store, for exports.</summary>
     public IEventStore Events => events;
+
+    /// <summary>Waits until the event store holds every acknowledged event.</summary>
+    public Task EventsCaughtUpAsync(CancellationToken cancellationToken) => fresh.EventsAsync(cancellationToken);
 
     /// <summary>Erases the person the id belongs to: events, profile, identities, sessions. False when nobody has the id.</summary>
     public async Task<bool> DeleteAsync(string appId, string id, CancellationToken cancellationToken)
@@ -36,6 +40,8 @@ public sealed partial class LeanplumUserData(
             if (lookup.Find(appId, id) is not { } personId) return (long?)null;
             // Let the projector fold what is already stored, so it does not write the profile back afterwards.
             projector.WaitForAsync(pipeline.CommittedSequence, timeout, CancellationToken.None).GetAwaiter().GetResult();
+            // And let the event store take every logged event, so none of the person's comes back after the erase.
+            fresh.EventsNow();
             var deviceIds = identities.IdsOf(appId, personId)
                 .Where(d => d.StartsWith("a:", StringComparison.Ordinal)).Select(d => d[2..]).ToList();
             long count = events.DeletePerson(appId, personId);
@@ -53,7 +59,8 @@ public sealed partial class LeanplumUserData(
     /// <summary>The person in Leanplum's <c>exportUser</c> shape, or null when nobody has the id.</summary>
     public async Task<JsonObject?> ExportAsync(string appId, string id, CancellationToken cancellationToken)
     {
-        await projector.WaitForAsync(pipeline.CommittedSequence, hostOptions.Value.ProfileReadWait, cancellationToken).ConfigureAwait(false);
+        await fresh.ProfilesAsync(cancellationToken).ConfigureAwait(false);
+        await fresh.EventsAsync(cancellationToken).ConfigureAwait(false);
         if (lookup.Find(appId, id) is not { } personId || projector.Find(appId, personId) is not { } profile) return null;
 
         var history = events.PersonEvents(appId, personId, options.Value.MaxExportUserEvents, includeInternal: false);

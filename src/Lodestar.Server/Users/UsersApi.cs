@@ -52,20 +52,20 @@ public static class UsersApi
 
         users.MapGet("/{userId}", async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> (
             string appId, string userId, IAppStore apps, PersonLookup lookup,
-            IngestionPipeline pipeline, ProfileProjector projector, IOptions<LodestarOptions> options, CancellationToken cancellationToken) =>
+            ProfileProjector projector, ReadYourWrites fresh, CancellationToken cancellationToken) =>
         {
             if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
-            // Read-your-writes: include everything already acknowledged to clients.
-            await projector.WaitForAsync(pipeline.CommittedSequence, options.Value.ProfileReadWait, cancellationToken);
+            await fresh.ProfilesAsync(cancellationToken);
             if (lookup.Find(appId, userId) is not { } personId || projector.Find(appId, personId) is not { } profile)
                 return Problems.NotFound($"No user '{userId}' in app '{appId}'.");
             return TypedResults.Ok(ToResponse(profile));
         })
         .WithName("GetUser").WithSummary("A person's profile, found by any of their ids (user id, anonymous or device id).");
 
-        users.MapGet("/{userId}/events", Results<Ok<EventListResponse>, ProblemHttpResult> (
-            string appId, string userId, int? limit, IAppStore apps, PersonLookup lookup, IEventStore events) =>
+        users.MapGet("/{userId}/events", async Task<Results<Ok<EventListResponse>, ProblemHttpResult>> (
+            string appId, string userId, int? limit, IAppStore apps, PersonLookup lookup, IEventStore events, ReadYourWrites fresh, CancellationToken cancellationToken) =>
         {
+            await fresh.EventsAsync(cancellationToken);
             if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
             int take = limit ?? 100;
             if (take is < 1 or > MaxEventsLimit) return Problems.BadRequest($"limit must be between 1 and {MaxEventsLimit}.");

@@ -152,8 +152,10 @@ public sealed class LeanplumGoldenTests
         return body;
     }
 
-    private static Task<JsonArray> StoredEventsAsync(WebApplicationFactory<Program> factory, TestApp app)
+    private static async Task<JsonArray> StoredEventsAsync(WebApplicationFactory<Program> factory, TestApp app)
     {
+        // Acknowledged events reach the store from the durable log shortly after their answer.
+        await factory.Services.GetRequiredService<Lodestar.Server.Users.ReadYourWrites>().EventsAsync(CancellationToken.None);
         var store = factory.Services.GetRequiredService<IEventStore>();
         var events = new JsonArray();
         foreach (var stored in store.ReadFrom(0, 10_000).Where(s => s.AppId == app.Id))
@@ -175,7 +177,7 @@ public sealed class LeanplumGoldenTests
             });
         }
 
-        return Task.FromResult(events);
+        return events;
     }
 
     /// <summary>The profiles named in the expected file (by user or device id), as the users API returns them.</summary>

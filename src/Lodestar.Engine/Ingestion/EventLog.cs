@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Lodestar.Core.Events;
+
+namespace Lodestar.Engine.Ingestion;
+
+/// <summary>
+/// The write-ahead log that makes acknowledged events durable: one checksummed record per group commit,
+/// appended and fsynced before any client is answered. DuckDB is then fed in large batches behind it (its
+/// appends are several times cheaper in bulk), and the records it holds are dropped. After a crash, records
+/// not yet in DuckDB are replayed; a torn last record (never acknowledged) is ignored.
+/// </summary>
+public sealed class EventLog : IDisposable
+{
+    private const int Magic = 0x4C475345; // "ESGL"
+    private const int HeaderBytes = 4 + 4 + 4 + 8 + 8;
+
+    private readonly string _directory;
+    private readonly long _segmentBytes;
+    private readonly SortedDictionary<long, (string Path, long LastSequence)> _segments = [];
+    private readonly Lock _segmentsLock = new();
+    private FileStream? _current;
+    private long _currentFirst;
+    private readonly MemoryStream _buffer = new();
+
+    public EventLog(string directory, long segmentBytes = 64 * 1024 * 1024)
+    {
+        _directory = directory;
+        _segmentBytes = segmentBytes;
+        Directory.CreateDirectory(directory);
+        foreach (string path in Directory.GetFiles(directory, "*.log"))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), out long first)) _segments[first] = (path, LastSequenceIn(path));
+        }
+    }
+
+    /// <summary>Every logged event with a sequence above <paramref name="afterSequence"/>, in order, a record at a time.</summary>
+    public IEnumerable<List<StoredEvent>> ReadAfter(long afterSequence)
+    {
+        List<string> paths;
+        lock (_segmentsLock) paths = _segments.Values.Where(s => s.LastSequence > afterSequence).Select(s => s.Path).ToList();
+        foreach (string path in paths)
+        {
+            foreach (var (_, last, payload) in Records(path))
+            {
+                if (last <= afterSequence) continue;
+                using var reader = new BinaryReader(new MemoryStream(payload));
+                var events = EventLogCodec.Read(reader);
+                events.RemoveAll(e => e.Sequence <= afterSequence);
+                if (events.Count > 0) yield return events;
+            }
+        }
+    }
+
+    /// <summary>Appends one commit's events and forces them to disk. Single writer.</summary>
+    public void Append(IReadOnlyList<StoredEvent> events)
+    {
+        if (events.Count == 0) return;
+        _buffer.SetLength(0);
+        _buffer.Position = HeaderBytes;
+        using (var writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true)) EventLogCodec.Write(writer, events);
+        var record = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
+        var payload = record[HeaderBytes..];
+        long first = events[0].Sequence, last = events[^1].Sequence;
+        BinaryPrimitives.WriteInt32LittleEndian(record, Magic);
+        BinaryPrimitives.WriteInt32LittleEndian(record[4..], payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[8..], Crc32.HashToUInt32(payload));
+        BinaryPrimitives.WriteInt64LittleEndian(record[12..], first);
+        BinaryPrimitives.WriteInt64LittleEndian(record[20..], last);
+
+        if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
+        _current!.Write(record);
+        _current.Flush(flushToDisk: true);
+        lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
+    }
+
+    /// <summary>Deletes whole segments every event of which DuckDB already holds.</summary>
+    public void Truncate(long appliedSequence)
+    {
+        List<(long First, string Path)> done;
+        lock (_segmentsLock)
+        {
+            done = _segments.Where(s => s.Value.LastSequence <= appliedSequence && s.Key != _currentFirst)
+                .Select(s => (s.Key, s.Value.Path)).ToList();
+            foreach (var (first, _) in done) _segments.Remove(first);
+        }
+
+        foreach (var (_, path) in done) File.Delete(path);
+    }
+
+    public void Dispose()
+    {
+        _current?.Dispose();
+        _buffer.Dispose();
+    }
+
+    private void OpenSegment(long first)
+    {
+        _current?.Dispose();
+        string path = Path.Combine(_directory, $"{first:D19}.log");
+        _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        _currentFirst = first;
+        lock (_segmentsLock) _segments[first] = (path, first - 1);
+    }
+
+    private static long LastSequenceIn(string path)
+    {
+        long last = 0;
+        foreach (var (_, recordLast, _) in Records(path)) last = recordLast;
+        return last;
+    }
+
+    /// <summary>The intact records of a segment; reading stops at the first torn or corrupt one.</summary>
+    private static IEnumerable<(long First, long Last, byte[] Payload)> Records(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var header = new byte[HeaderBytes];
+        while (true)
+        {
+            if (stream.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes) yield break;
+            if (BinaryPrimitives.ReadInt32LittleEndian(header) != Magic) yield break;
+            int length = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+            if (length < 0 || length > stream.Length - stream.Position) yield break;
+            var payload = new byte[length];
+            if (stream.ReadAtLeast(payload, length, throwOnEndOfStream: false) < length) yield break;
+            if (Crc32.HashToUInt32(payload) != BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8))) yield break;
+            yield return (BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(12)), BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(20)), payload);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Threading.Channels;
+using Lodestar.Core.Events;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lodestar.Engine.Ingestion;
+
+/// <summary>
+/// Moves logged events into the event store in large batches (DuckDB appends are several times cheaper in
+/// bulk than per request). At start it replays the log records the store does not hold yet, before anything
+/// reads the store. Readers that must see every acknowledged event wait with <see cref="WaitForAsync"/>.
+/// </summary>
+public sealed partial class EventStoreApplier : BackgroundService
+{
+    private readonly IEventStore _events;
+    private readonly EventLog _log;
+    private readonly IngestionOptions _options;
+    private readonly ILogger<EventStoreApplier> _logger;
+    private readonly Channel<IReadOnlyList<StoredEvent>> _queue = Channel.CreateUnbounded<IReadOnlyList<StoredEvent>>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    private readonly Lock _waitersLock = new();
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _flushRequested;
+    private long _applied;
+    private long _pending;
+
+    public EventStoreApplier(IEventStore events, EventLog log, IOptions<IngestionOptions> options, ILogger<EventStoreApplier> logger)
+    {
+        _events = events;
+        _log = log;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The sequence of the last event the event store holds.</summary>
+    public long AppliedSequence => Interlocked.Read(ref _applied);
+
+    /// <summary>Events logged but not yet in the store.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    public void Enqueue(IReadOnlyList<StoredEvent> stored)
+    {
+        Interlocked.Add(ref _pending, stored.Count);
+        _queue.Writer.TryWrite(stored);
+    }
+
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>Waits until the store holds every event up to <paramref name="sequence"/>, asking for an early batch.</summary>
+    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        while (AppliedSequence < sequence)
+        {
+            _flushRequested = true;
+            Task progress;
+            lock (_waitersLock) progress = _progress.Task;
+            if (AppliedSequence >= sequence) return;
+            try
+            {
+                await progress.WaitAsync(timer.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The blocking form, for code already running on the ingestion writer.</summary>
+    public void WaitFor(long sequence, TimeSpan timeout) => WaitForAsync(sequence, timeout, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        long applied = _events.MaxSequence();
+        long replayed = 0;
+        var batch = new List<StoredEvent>();
+        foreach (var record in _log.ReadAfter(applied))
+        {
+            batch.AddRange(record);
+            if (batch.Count < _options.StoreBatchEvents) continue;
+            _events.Append(batch);
+            replayed += batch.Count;
+            batch.Clear();
+        }
+
+        _events.Append(batch);
+        replayed += batch.Count;
+        _applied = _events.MaxSequence();
+        _log.Truncate(_applied);
+        if (replayed > 0) LogReplayed(_logger, replayed, _applied);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = _queue.Reader;
+        var batch = new List<StoredEvent>();
+        // Runs until the pipeline completes the queue at shutdown, so nothing logged is left behind.
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            var deadline = DateTime.UtcNow + _options.StoreBatchDelay;
+            while (batch.Count < _options.StoreBatchEvents)
+            {
+                while (batch.Count < _options.StoreBatchEvents && reader.TryRead(out var stored)) batch.AddRange(stored);
+                if (_flushRequested || batch.Count >= _options.StoreBatchEvents || DateTime.UtcNow >= deadline || reader.Completion.IsCompleted) break;
+                await Task.Delay(5, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _flushRequested = false;
+            if (batch.Count == 0) continue;
+            await ApplyAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task ApplyAsync(List<StoredEvent> batch)
+    {
+        while (true)
+        {
+            try
+            {
+                _events.Append(batch);
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The events are in the log: keep them and try again; a restart would replay them too.
+                LogApplyFailed(_logger, ex, batch.Count);
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        Interlocked.Add(ref _pending, -batch.Count);
+        Interlocked.Exchange(ref _applied, batch[^1].Sequence);
+        _log.Truncate(batch[^1].Sequence);
+        lock (_waitersLock)
+        {
+            var done = _progress;
+            _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            done.TrySetResult();
+        }
+    }
+
+    [LoggerMessage(4001, LogLevel.Information, "Replayed {Count} logged events into the event store (now at {Sequence})")]
+    private static partial void LogReplayed(ILogger logger, long count, long sequence);
+
+    [LoggerMessage(4002, LogLevel.Error, "Appending {Count} logged events to the event store failed; retrying")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, int count);
+}
