@@ -21,7 +21,7 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
     private readonly string _connectionString;
     private readonly DuckDBConnection _writer;
 
-    public DuckDbEventStore(string path)
+    public DuckDbEventStore(string path, string memoryLimit = "1GB")
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";
@@ -30,6 +30,8 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
         // DuckDB checkpoints whenever its WAL passes 16 MB by default, which under steady ingestion means
         // rewriting row groups every few commits (measured: appends ran ~2x slower). Checkpoint less often.
         Execute(_writer, "SET checkpoint_threshold = '256MB'");
+        // DuckDB would otherwise take up to 80% of the machine's memory for its buffers.
+        Execute(_writer, $"SET memory_limit = '{memoryLimit.Replace("'", "", StringComparison.Ordinal)}'");
         Execute(_writer, """
             CREATE TABLE IF NOT EXISTS events (
                 seq BIGINT NOT NULL,

@@ -45,7 +45,8 @@ public static class LodestarHost
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new SqliteDatabase(DataPath(sp, "state.sqlite")));
-        services.AddSingleton(sp => new DuckDbEventStore(DataPath(sp, "events.duckdb")));
+        services.AddSingleton(sp => new DuckDbEventStore(DataPath(sp, "events.duckdb"),
+            sp.GetRequiredService<IOptions<LodestarOptions>>().Value.DuckDbMemoryLimit));
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAppStore, SqliteAppStore>();
         services.AddSingleton<IIdentityStore, SqliteIdentityStore>();

@@ -11,6 +11,9 @@ public sealed class LodestarOptions
     /// <summary>Bearer token of the management API. When unset, one is generated at first start, stored and printed once.</summary>
     public string? AdminToken { get; set; }
 
+    /// <summary>Memory DuckDB may use for its buffers (it spills to disk beyond). Default <c>1GB</c>.</summary>
+    public string DuckDbMemoryLimit { get; set; } = "1GB";
+
     /// <summary>How long a profile read waits for the profile projector to include the newest events.</summary>
     public TimeSpan ProfileReadWait { get; set; } = TimeSpan.FromSeconds(5);
 }
