@@ -34,7 +34,8 @@ public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Fu
             {
                 var (path, body, count) = nextBatch(client, sequence);
                 var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new MediaTypeHeaderValue(path.StartsWith("/api", StringComparison.Ordinal) ? "text/plain" : "application/json");
+                content.Headers.ContentType = new MediaTypeHeaderValue(
+                    path == "/api" ? "application/x-www-form-urlencoded" : path.StartsWith("/api", StringComparison.Ordinal) ? "text/plain" : "application/json");
                 long start = Stopwatch.GetTimestamp();
                 try
                 {
@@ -84,6 +85,55 @@ public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Fu
 
         sb.Append("]}");
         return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>A Leanplum JS SDK <c>multi</c>: query-string parameters, <c>text/plain</c> JSON body, one device's queue.</summary>
+    public static (string Path, byte[] Body) LeanplumJsBatch(string appId, string key, int client, long sequence, int size, int users)
+    {
+        double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        int user = (int)((sequence * 7919 + client * 104729) % users);
+        var sb = new StringBuilder(size * 330);
+        sb.Append("{\"data\":[");
+        for (int i = 0; i < size; i++)
+        {
+            if (i > 0) sb.Append(',');
+            long n = sequence * size + i;
+            sb.Append("{\"event\":\"").Append(EventNames[(int)(n % EventNames.Length)]).Append("\",\"value\":").Append(n % 100)
+              .Append(",\"params\":\"{\\\"sku\\\":\\\"sku-").Append(n % 500).Append("\\\",\\\"category\\\":\\\"shoes\\\"}\"")
+              .Append(",\"appId\":\"").Append(appId).Append("\",\"client\":\"js\",\"clientKey\":\"").Append(key)
+              .Append("\",\"sdkVersion\":\"1.9.0\",\"deviceId\":\"dev-").Append(user).Append("\",\"userId\":\"user-").Append(user)
+              .Append("\",\"action\":\"track\",\"versionName\":\"2.0.1\",\"devMode\":false,\"time\":\"")
+              .Append(now.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)).Append("\"}");
+        }
+
+        sb.Append("]}");
+        string query = $"/api?appId={appId}&client=js&clientKey={key}&sdkVersion=1.9.0&action=multi&time={now.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)}";
+        return (query, Encoding.UTF8.GetBytes(sb.ToString()));
+    }
+
+    /// <summary>A native (Android) <c>multi</c>: everything url-encoded in the body, <c>data</c> a JSON string, reqId/uuid per item.</summary>
+    public static byte[] LeanplumNativeBatch(string appId, string key, int client, long sequence, int size, int users)
+    {
+        double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        string time = now.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        int user = (int)((sequence * 7919 + client * 104729) % users);
+        string batchId = $"b{client}-{sequence}";
+        var sb = new StringBuilder(size * 330);
+        sb.Append("{\"data\":[");
+        for (int i = 0; i < size; i++)
+        {
+            if (i > 0) sb.Append(',');
+            long n = sequence * size + i;
+            sb.Append("{\"event\":\"").Append(EventNames[(int)(n % EventNames.Length)]).Append("\",\"value\":\"").Append(n % 100)
+              .Append("\",\"params\":\"{\\\"sku\\\":\\\"sku-").Append(n % 500).Append("\\\"}\"")
+              .Append(",\"sdkVersion\":\"7.8.0\",\"deviceId\":\"dev-").Append(user).Append("\",\"userId\":\"user-").Append(user)
+              .Append("\",\"action\":\"track\",\"devMode\":\"false\",\"time\":\"").Append(time)
+              .Append("\",\"reqId\":\"").Append(batchId).Append('-').Append(i).Append("\",\"uuid\":\"").Append(batchId).Append("\"}");
+        }
+
+        sb.Append("]}");
+        string form = $"appId={appId}&clientKey={key}&client=android&sdkVersion=7.8.0&action=multi&time={time}&data={Uri.EscapeDataString(sb.ToString())}";
+        return Encoding.UTF8.GetBytes(form);
     }
 
     private static readonly string[] EventNames = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Search", "Screen View"];

@@ -12,31 +12,50 @@ var warmup = new Option<int>("--warmup") { Description = "Seconds of unmeasured 
 var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 16 };
 var batch = new Option<int>("--batch") { Description = "Events per request.", DefaultValueFactory = _ => 100 };
 var users = new Option<int>("--users") { Description = "Distinct users the events spread over.", DefaultValueFactory = _ => 50_000 };
+var paths = new Option<string>("--paths") { Description = "Comma-separated: segment, leanplum-js, leanplum-native.", DefaultValueFactory = _ => "segment,leanplum-js,leanplum-native" };
 var serverDll = new Option<string?>("--server-dll") { Description = "Path of Lodestar.Server.dll (default: the Release build in src/)." };
-var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, serverDll };
+var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, paths, serverDll };
 root.SetAction(async (parse, _) =>
 {
     string dll = parse.GetValue(serverDll) ?? LocateServer();
     int size = parse.GetValue(batch), userCount = parse.GetValue(users), clientCount = parse.GetValue(clients);
     Console.WriteLine($"# Ingestion benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, {clientCount} clients, batches of {size}, {userCount} users");
 
-    using var server = await ServerUnderTest.StartAsync(dll, 5400 + Random.Shared.Next(500));
-    var app = await server.CreateAppAsync();
-    string writeKey = app.GetProperty("keys").GetProperty("segmentWriteKey").GetString()!;
-    var auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
-    (string, byte[], int) Segment(int client, long sequence) => ("/v1/batch", LoadGenerator.SegmentBatch(client, sequence, size, userCount), size);
+    var rows = new List<string>();
+    foreach (string path in parse.GetValue(paths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        // A fresh server per path, so one path's data and memory do not weigh on the next.
+        using var server = await ServerUnderTest.StartAsync(dll, 5400 + Random.Shared.Next(500));
+        var app = await server.CreateAppAsync();
+        string appId = app.GetProperty("id").GetString()!;
+        string writeKey = app.GetProperty("keys").GetProperty("segmentWriteKey").GetString()!;
+        string key = app.GetProperty("keys").GetProperty("production").GetString()!;
+        var auth = path == "segment" ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":"))) : null;
+        Func<int, long, (string, byte[], int)> next = path switch
+        {
+            "segment" => (c, s) => ("/v1/batch", LoadGenerator.SegmentBatch(c, s, size, userCount), size),
+            "leanplum-js" => (c, s) =>
+            {
+                var (url, body) = LoadGenerator.LeanplumJsBatch(appId, key, c, s, size, userCount);
+                return (url, body, size);
+            },
+            "leanplum-native" => (c, s) => ("/api", LoadGenerator.LeanplumNativeBatch(appId, key, c, s, size, userCount), size),
+            _ => throw new ArgumentException($"Unknown path '{path}'."),
+        };
 
-    await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => Segment(c + 1000, s), auth).RunAsync();
-    var result = await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(duration)), Segment, auth).RunAsync();
-    double peak = server.PeakMemoryMb();
-    server.Dispose();
+        await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => next(c + 1000, s), auth).RunAsync();
+        var result = await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(duration)), next, auth).RunAsync();
+        double peak = server.PeakMemoryMb();
+        rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {path} end to end | {result.EventsPerSecond:N0} | {result.Percentile(0.50):F1} | {result.Percentile(0.99):F1} | {result.Failures} | {peak:N0} |"));
+        Console.WriteLine(rows[^1]);
+    }
 
     double ceiling = AppenderCeiling.EventsPerSecond(1_000_000, userCount);
     Console.WriteLine();
     Console.WriteLine("| path | events/s | p50 ms | p99 ms | failures | server peak RSS MB |");
     Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| Segment /v1/batch end to end | {result.EventsPerSecond:N0} | {result.Percentile(0.50):F1} | {result.Percentile(0.99):F1} | {result.Failures} | {peak:N0} |"));
+    rows.ForEach(Console.WriteLine);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| DuckDB appender alone (ceiling) | {ceiling:N0} | | | | |"));
     return 0;
 });

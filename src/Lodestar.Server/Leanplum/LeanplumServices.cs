@@ -18,6 +18,7 @@ public static class LeanplumServices
         // Campaigns and A/B tests replace this with the real content.
         services.TryAddSingleton<IPersonContentSource, EmptyPersonContentSource>();
         services.AddSingleton<LeanplumSessions>();
+        services.AddHostedService<LeanplumSessionFlusher>();
         services.AddSingleton<LeanplumUserData>();
         services.AddSingleton<LeanplumCallHandler>();
         return services;

@@ -5,13 +5,17 @@ namespace Lodestar.Server.Leanplum;
 
 /// <summary>
 /// The SDK session of every device, cached in memory over the state store: each call moves its device's
-/// session on (<see cref="SessionRules"/>), and the states a request changed are saved when it is answered.
+/// session on (<see cref="SessionRules"/>). Changed states are written in one transaction a second
+/// (<see cref="Flush"/>) rather than one per request: a crash loses at most that second of session
+/// bookkeeping, never an event.
 /// </summary>
 public sealed class LeanplumSessions(ISessionStateStore store)
 {
     private const int MaxCached = 500_000;
 
     private readonly ConcurrentDictionary<(string AppId, string DeviceId), Entry> _entries = new();
+    private readonly ConcurrentDictionary<(string AppId, string DeviceId), byte> _dirty = new();
+    private readonly Lock _flushGate = new();
 
     public SessionRules.Step Apply(string appId, string deviceId, SessionActivity activity, DateTimeOffset time)
     {
@@ -30,24 +34,55 @@ public sealed class LeanplumSessions(ISessionStateStore store)
         }
     }
 
-    /// <summary>Saves the given devices' states.</summary>
+    /// <summary>Marks the given devices' states for the next flush.</summary>
     public void Save(string appId, IReadOnlyCollection<string> deviceIds)
     {
-        if (deviceIds.Count == 0) return;
-        var states = new List<(string, string, SessionState)>(deviceIds.Count);
-        foreach (string deviceId in deviceIds)
-        {
-            if (_entries.TryGetValue((appId, deviceId), out var entry) && entry.State is { } state) states.Add((appId, deviceId, state));
-        }
+        foreach (string deviceId in deviceIds) _dirty[(appId, deviceId)] = 0;
+    }
 
-        store.Save(states);
-        if (_entries.Count > MaxCached) _entries.Clear();
+    /// <summary>Writes every changed state in one transaction.</summary>
+    public void Flush()
+    {
+        lock (_flushGate)
+        {
+            if (_dirty.IsEmpty) return;
+            var keys = _dirty.Keys.ToList();
+            var states = new List<(string, string, SessionState)>(keys.Count);
+            foreach (var key in keys)
+            {
+                _dirty.TryRemove(key, out _);
+                if (_entries.TryGetValue(key, out var entry))
+                {
+                    lock (entry.Gate)
+                    {
+                        if (entry.State is { } state) states.Add((key.AppId, key.DeviceId, state));
+                    }
+                }
+            }
+
+            try
+            {
+                store.Save(states);
+            }
+            catch
+            {
+                foreach (var key in keys) _dirty.TryAdd(key, 0);
+                throw;
+            }
+
+            if (_entries.Count > MaxCached && _dirty.IsEmpty) _entries.Clear();
+        }
     }
 
     /// <summary>Forgets devices (erasure).</summary>
     public void Forget(string appId, IReadOnlyCollection<string> deviceIds)
     {
-        foreach (string deviceId in deviceIds) _entries.TryRemove((appId, deviceId), out _);
+        foreach (string deviceId in deviceIds)
+        {
+            _entries.TryRemove((appId, deviceId), out _);
+            _dirty.TryRemove((appId, deviceId), out _);
+        }
+
         store.Delete(appId, deviceIds);
     }
 
