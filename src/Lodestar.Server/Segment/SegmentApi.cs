@@ -1,4 +1,5 @@
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Lodestar.Core.Apps;
 using Lodestar.Core.Events;
@@ -96,7 +97,7 @@ public static class SegmentApi
                 foreach (var message in batch.EnumerateArray())
                 {
                     string path = $"batch[{index}].";
-                    int size = Encoding.UTF8.GetByteCount(message.GetRawText());
+                    int size = JsonMarshal.GetRawUtf8Value(message).Length;
                     var parsed = size > options.MaxMessageBytes
                         ? ParsedMessage.Fail($"{path[..^1]} is {size / 1024} KB; one message may be at most {options.MaxMessageBytes / 1024} KB.", null)
                         : parser.Parse(message, null, receivedAt, sentAt, path);

@@ -96,6 +96,14 @@ public sealed class SegmentMessageParser(EventValidator validator)
     public static DateTimeOffset? Timestamp(JsonElement message, string field, string path)
     {
         if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        // The ISO-8601 fast path first (what every library sends), then the lenient parser.
+        // Only for UTC ("…Z") strings: without an offset the fast path would assume the server's local zone.
+        if (value.ValueKind == JsonValueKind.String && System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value) is [.., (byte)'Z', (byte)'"'] &&
+            value.TryGetDateTimeOffset(out var iso))
+        {
+            return iso.ToUniversalTime();
+        }
+
         if (value.ValueKind == JsonValueKind.String &&
             DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
