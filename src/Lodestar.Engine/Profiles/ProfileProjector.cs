@@ -30,6 +30,7 @@ public sealed partial class ProfileProjector : BackgroundService
 
     // Everything below is guarded by _gate: the fold, the checkpoint and API reads share it.
     private readonly Lock _gate = new();
+    private readonly Lock _checkpointGate = new();
     private readonly Dictionary<(string App, string Person), Profile> _cache = [];
     private readonly HashSet<(string App, string Person)> _dirty = [];
     private readonly HashSet<(string App, string Person)> _mergedAway = [];
@@ -156,8 +157,17 @@ public sealed partial class ProfileProjector : BackgroundService
         }
     }
 
+    /// <summary>Writes every changed profile now, for readers of the store itself (analytics joins on profiles).</summary>
+    public void CheckpointNow() => Checkpoint();
+
     /// <summary>Writes every changed profile and the cursor in one transaction.</summary>
     private void Checkpoint()
+    {
+        // One checkpoint at a time: two overlapping ones could save an older snapshot after a newer one.
+        lock (_checkpointGate) CheckpointLocked();
+    }
+
+    private void CheckpointLocked()
     {
         List<ProfileDocument> changed;
         List<(string App, string Person)> deleted;

@@ -17,6 +17,13 @@ public sealed class ReadYourWrites(IngestionPipeline pipeline, EventStoreApplier
     public Task ProfilesAsync(CancellationToken cancellationToken) =>
         projector.WaitForAsync(pipeline.CommittedSequence, options.Value.ProfileReadWait, cancellationToken);
 
+    /// <summary>Profiles in the state store itself include every acknowledged event (for queries that read the store).</summary>
+    public async Task ProfilesStoredAsync(CancellationToken cancellationToken)
+    {
+        await ProfilesAsync(cancellationToken).ConfigureAwait(false);
+        await Task.Run(projector.CheckpointNow, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>For code running on the ingestion writer (no commit can happen meanwhile).</summary>
     public void EventsNow() => applier.WaitFor(pipeline.CommittedSequence, options.Value.ProfileReadWait);
 }
