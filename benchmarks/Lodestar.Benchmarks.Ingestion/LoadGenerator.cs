@@ -74,7 +74,7 @@ public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Fu
             if (i > 0) sb.Append(',');
             long n = sequence * size + i;
             int user = (int)((n * 7919 + client * 104729) % users);
-            sb.Append("{\"type\":\"track\",\"messageId\":\"c").Append(client).Append('-').Append(n)
+            sb.Append("{\"type\":\"track\",\"messageId\":\"").Append(RoundMarker).Append('c').Append(client).Append('-').Append(n)
               .Append("\",\"userId\":\"user-").Append(user)
               .Append("\",\"event\":\"").Append(EventNames[(int)(n % EventNames.Length)])
               .Append("\",\"timestamp\":\"").Append(DateTime.UtcNow.ToString("O"))
@@ -117,7 +117,7 @@ public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Fu
         double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         string time = now.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         int user = (int)((sequence * 7919 + client * 104729) % users);
-        string batchId = $"b{client}-{sequence}";
+        string batchId = $"{RoundMarker}b{client}-{sequence}";
         var sb = new StringBuilder(size * 330);
         sb.Append("{\"data\":[");
         for (int i = 0; i < size; i++)
@@ -134,6 +134,46 @@ public sealed class LoadGenerator(string url, int clients, TimeSpan duration, Fu
         sb.Append("]}");
         string form = $"appId={appId}&clientKey={key}&client=android&sdkVersion=7.8.0&action=multi&time={time}&data={Uri.EscapeDataString(sb.ToString())}";
         return Encoding.UTF8.GetBytes(form);
+    }
+
+    /// <summary>Placeholder inside de-duplication ids, overwritten with the round number each time a template is reused.</summary>
+    public const string RoundMarker = "RRRRRRRR";
+
+    /// <summary>
+    /// Builds <paramref name="slots"/> request bodies per client once, then serves them round-robin with the round
+    /// number patched into their ids: the generator costs a copy per request, so the machine's cores go to the server.
+    /// </summary>
+    public static Func<int, long, (string Path, byte[] Body, int Events)> Templated(int clients, int slots, Func<int, long, (string Path, byte[] Body, int Events)> build)
+    {
+        byte[] marker = Encoding.ASCII.GetBytes(RoundMarker);
+        var templates = new (string Path, byte[] Body, int Events, int[] Offsets)[clients * 2][];
+        for (int client = 0; client < templates.Length; client++)
+        {
+            templates[client] = new (string, byte[], int, int[])[slots];
+            for (int slot = 0; slot < slots; slot++)
+            {
+                var (path, body, events) = build(client, slot);
+                var offsets = new List<int>();
+                for (int at = body.AsSpan().IndexOf(marker); at >= 0;)
+                {
+                    offsets.Add(at);
+                    int next = body.AsSpan(at + marker.Length).IndexOf(marker);
+                    at = next < 0 ? -1 : at + marker.Length + next;
+                }
+
+                templates[client][slot] = (path, body, events, offsets.ToArray());
+            }
+        }
+
+        return (client, sequence) =>
+        {
+            var (path, template, events, offsets) = templates[client % templates.Length][sequence % slots];
+            var body = (byte[])template.Clone();
+            Span<byte> round = stackalloc byte[8];
+            ((sequence / slots) % 100_000_000).TryFormat(round, out _, "D8", System.Globalization.CultureInfo.InvariantCulture);
+            foreach (int offset in offsets) round.CopyTo(body.AsSpan(offset));
+            return (path, body, events);
+        };
     }
 
     private static readonly string[] EventNames = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Search", "Screen View"];

@@ -43,7 +43,8 @@ root.SetAction(async (parse, _) =>
             _ => throw new ArgumentException($"Unknown path '{path}'."),
         };
 
-        await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => next(c + 1000, s), auth).RunAsync();
+        next = LoadGenerator.Templated(clientCount, 128, next);
+        await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => next(c + clientCount, s), auth).RunAsync();
         var result = await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(duration)), next, auth).RunAsync();
         double peak = server.PeakMemoryMb();
         rows.Add(string.Create(CultureInfo.InvariantCulture,

@@ -50,7 +50,7 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
         return (long)command.ExecuteScalar()!;
     }
 
-    public void Save(IReadOnlyCollection<ProfileDocument> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long cursor)
+    public void Save(IReadOnlyCollection<ProfileDocument> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long? cursor)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -95,12 +95,13 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
             }
         }
 
-        using (var move = connection.CreateCommand())
+        if (cursor is not null)
         {
+            using var move = connection.CreateCommand();
             move.Transaction = transaction;
             move.CommandText = "INSERT INTO cursors (name, sequence) VALUES ($name, $sequence) ON CONFLICT (name) DO UPDATE SET sequence = excluded.sequence";
             move.Parameters.AddWithValue("$name", CursorName);
-            move.Parameters.AddWithValue("$sequence", cursor);
+            move.Parameters.AddWithValue("$sequence", cursor.Value);
             move.ExecuteNonQuery();
         }
 

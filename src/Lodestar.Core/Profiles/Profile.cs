@@ -42,6 +42,12 @@ public sealed class Profile
     /// <summary>First-touch campaign (utm) data.</summary>
     public JsonObject? Campaign { get; set; }
 
+    /// <summary>
+    /// The sequence of the last event folded into this profile. Replays skip events at or below it, which makes
+    /// folding idempotent per profile (a checkpoint may save a profile newer than its cursor).
+    /// </summary>
+    public long LastSequence { get; set; }
+
     /// <summary>The last raw context applied, so an unchanged context is not parsed again.</summary>
     public string? LastContextJson { get; set; }
 

@@ -18,6 +18,7 @@ namespace Lodestar.Engine.Profiles;
 public sealed partial class ProfileProjector : BackgroundService
 {
     private const int ReplayChunk = 50_000;
+    private const int CheckpointSlice = 1_000;
 
     private readonly IEventStore _events;
     private readonly IProfileStore _profiles;
@@ -26,7 +27,8 @@ public sealed partial class ProfileProjector : BackgroundService
     private readonly IngestionOptions _options;
 
     private readonly Channel<IReadOnlyList<StoredEvent>> _queue = Channel.CreateBounded<IReadOnlyList<StoredEvent>>(
-        new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        // Deep enough that a checkpoint (which holds the fold for up to a second) never stalls the acknowledging writer.
+        new BoundedChannelOptions(16_384) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
     // Everything below is guarded by _gate: the fold, the checkpoint and API reads share it.
     private readonly Lock _gate = new();
@@ -169,31 +171,48 @@ public sealed partial class ProfileProjector : BackgroundService
 
     private void CheckpointLocked()
     {
-        List<ProfileDocument> changed;
+        List<(string App, string Person)> keys;
         List<(string App, string Person)> deleted;
         long cursor;
         lock (_gate)
         {
             if (_applied == _checkpointed && _dirty.Count == 0 && _mergedAway.Count == 0) return;
-            changed = new List<ProfileDocument>(_dirty.Count);
-            foreach (var key in _dirty) changed.Add(ProfileJson.Document(_cache[key]));
+            keys = [.. _dirty];
             deleted = [.. _mergedAway];
             cursor = _applied;
             _dirty.Clear();
             _mergedAway.Clear();
         }
 
+        // In short slices, so neither the fold (our lock) nor the ingestion writer (SQLite's write lock) waits
+        // long. A profile saved here may already hold events past the cursor; its LastSequence makes the
+        // replay after a crash skip them.
+        int done = 0;
         try
         {
-            _profiles.Save(changed, deleted, cursor);
+            for (; done < keys.Count; done += CheckpointSlice)
+            {
+                var slice = new List<ProfileDocument>(CheckpointSlice);
+                lock (_gate)
+                {
+                    foreach (var key in keys.Skip(done).Take(CheckpointSlice))
+                    {
+                        if (_cache.TryGetValue(key, out var profile)) slice.Add(ProfileJson.Document(profile));
+                    }
+                }
+
+                _profiles.Save(slice, [], null);
+            }
+
+            _profiles.Save([], deleted, cursor);
         }
         catch
         {
             lock (_gate)
             {
-                foreach (var document in changed)
+                foreach (var key in keys.Skip(done))
                 {
-                    if (_cache.ContainsKey((document.AppId, document.PersonId))) _dirty.Add((document.AppId, document.PersonId));
+                    if (_cache.ContainsKey(key)) _dirty.Add(key);
                 }
 
                 foreach (var key in deleted)
@@ -241,6 +260,8 @@ public sealed partial class ProfileProjector : BackgroundService
             {
                 var key = (stored.AppId, stored.PersonId);
                 var profile = Load(stored.AppId, stored.PersonId);
+                // Already folded into the stored profile (saved by a checkpoint after its cursor was taken).
+                if (stored.Sequence <= profile.LastSequence) continue;
                 if (stored.MergedPersonId is { } mergedId && mergedId != stored.PersonId)
                 {
                     var loser = Load(stored.AppId, mergedId);
@@ -260,6 +281,7 @@ public sealed partial class ProfileProjector : BackgroundService
                     LogEventSkipped(_logger, ex, stored.Sequence);
                 }
 
+                profile.LastSequence = stored.Sequence;
                 _dirty.Add(key);
                 _mergedAway.Remove(key);
             }
