@@ -21,11 +21,13 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
     public EventLog(TimeSpan? timeout = null)
     {
         Store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"));
-        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this),
-            Options.Create(new AnalyticsOptions { QueryTimeout = timeout ?? TimeSpan.FromSeconds(30) }));
+        Settings = new AnalyticsOptions { QueryTimeout = timeout ?? TimeSpan.FromSeconds(30) };
+        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this), Options.Create(Settings));
     }
 
     public DuckDbEventStore Store { get; }
+
+    public AnalyticsOptions Settings { get; }
 
     public AnalyticsEngine Engine { get; }
 

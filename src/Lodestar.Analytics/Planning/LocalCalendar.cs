@@ -72,7 +72,8 @@ public sealed class LocalCalendar
         var last = BucketOf(to);
         return Interval switch
         {
-            Interval.Hour => (long)(to - from).TotalHours + 2,
+            Interval.Hour when (to - from).TotalHours > 100_000 => (long)(to - from).TotalHours,
+            Interval.Hour => Buckets(from, to, int.MaxValue).Count,
             _ => PeriodsBetween(first, last) + 1L,
         };
     }
