@@ -111,6 +111,12 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         for (int x = 0; x < plan.Exclusions.Count; x++) flags.Add($"{Match(plan.Exclusions[x].Match, scope)} AS x{x}");
         bool attributes = plan.Steps.Any(s => UsesAttributes(s, null)) || plan.Exclusions.Any(x => UsesAttributes(x.Match, null)) || plan.Breakdown is { IsAttribute: true };
         string breakdown = plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
+        // Event identity (seq) only matters where two steps can match the same event, i.e. share a name; elsewhere a
+        // plain min(time) per step is enough and much cheaper than a (time, seq) struct.
+        bool[] tie = plan.Steps.Select(s => plan.Steps.Count(o => o.Name == s.Name) > 1).ToArray();
+        bool entryStruct = tie[0] || plan.Breakdown is not null;
+        string K(int k, string alias) => (k == 0 ? entryStruct : tie[k]) ? $"{alias}.k{k}.t" : $"{alias}.k{k}";
+        string entryBreakdown = entryStruct ? "s0.k0.b" : "NULL::VARCHAR";
         var sql = new StringBuilder();
         sql.Append($"""
             WITH ev AS (
@@ -119,40 +125,41 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
             ),
             s0 AS (
-                SELECT pid, min({EntryWithBreakdown}) AS k0 FROM ev WHERE m0 AND t <= {Timestamp(plan.Range.To)} GROUP BY pid
+                SELECT pid, {(entryStruct ? $"min({EntryWithBreakdown})" : "min(t)")} AS k0 FROM ev WHERE m0 AND t <= {Timestamp(plan.Range.To)} GROUP BY pid
             )
             """);
-        var reach = new List<string> { "s0.k0.t AS r0" };
+        var reach = new List<string> { $"{K(0, "s0")} AS r0" };
         if (!plan.AnyOrder)
         {
             for (int k = 1; k < n; k++)
             {
-                string used = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.k{j}.q"));
+                var sameName = Enumerable.Range(0, k).Where(j => plan.Steps[j].Name == plan.Steps[k].Name).ToList();
+                string used = sameName.Count == 0 ? "" : $" AND ev.q NOT IN ({string.Join(", ", sameName.Select(j => $"s.k{j}.q"))})";
                 string carried = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.k{j}"));
                 sql.Append($"""
                     ,
                     s{k} AS (
-                        SELECT s.pid, {carried}, min({EventStruct}) AS k{k}
-                        FROM s{k - 1} s JOIN ev ON ev.pid = s.pid AND ev.m{k} AND ev.t >= s.k{k - 1}.t AND ev.t <= s.k0.t + {window}
-                            AND ev.q NOT IN ({used})
+                        SELECT s.pid, {carried}, {(tie[k] ? $"min({EventStruct})" : "min(ev.t)")} AS k{k}
+                        FROM s{k - 1} s JOIN ev ON ev.pid = s.pid AND ev.m{k} AND ev.t >= {K(k - 1, "s")} AND ev.t <= {K(0, "s")} + {window}{used}
                         GROUP BY ALL
                     )
                     """);
-                reach.Add($"s{k}.k{k}.t AS r{k}");
+                reach.Add($"{K(k, $"s{k}")} AS r{k}");
             }
 
-            sql.Append(",\nchain AS (SELECT s0.pid, s0.k0.b AS b, " + string.Join(", ", reach) + " FROM s0 " +
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, " + string.Join(", ", reach) + " FROM s0 " +
                 string.Concat(Enumerable.Range(1, n - 1).Select(k => $"LEFT JOIN s{k} ON s{k}.pid = s0.pid ")) + ")");
         }
         else if (n > 1)
         {
-            string firsts = string.Join(", ", Enumerable.Range(1, n - 1).Select(k => $"min({EventStruct}) FILTER (WHERE ev.m{k}) AS k{k}"));
+            string firsts = string.Join(", ", Enumerable.Range(1, n - 1).Select(k => $"min(ev.t) FILTER (WHERE ev.m{k}) AS k{k}"));
             string any = string.Join(" OR ", Enumerable.Range(1, n - 1).Select(k => $"ev.m{k}"));
+            string notEntry = tie[0] ? " AND ev.q <> s.k0.q" : "";
             sql.Append($"""
                 ,
                 later AS (
                     SELECT s.pid, {firsts}
-                    FROM s0 s JOIN ev ON ev.pid = s.pid AND ({any}) AND ev.t >= s.k0.t AND ev.t <= s.k0.t + {window} AND ev.q <> s.k0.q
+                    FROM s0 s JOIN ev ON ev.pid = s.pid AND ({any}) AND ev.t >= {K(0, "s")} AND ev.t <= {K(0, "s")} + {window}{notEntry}
                     GROUP BY s.pid
                 )
                 """);
@@ -160,15 +167,15 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             for (int k = 1; k < n; k++)
             {
                 string all = string.Join(" AND ", Enumerable.Range(1, k).Select(j => $"l.k{j} IS NOT NULL"));
-                string greatest = string.Join(", ", Enumerable.Range(1, k).Select(j => $"l.k{j}.t").Prepend("s0.k0.t"));
+                string greatest = string.Join(", ", Enumerable.Range(1, k).Select(j => $"l.k{j}").Prepend(K(0, "s0")));
                 reach.Add($"CASE WHEN {all} THEN greatest({greatest}) END AS r{k}");
             }
 
-            sql.Append(",\nchain AS (SELECT s0.pid, s0.k0.b AS b, " + string.Join(", ", reach) + " FROM s0 LEFT JOIN later l ON l.pid = s0.pid)");
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, " + string.Join(", ", reach) + " FROM s0 LEFT JOIN later l ON l.pid = s0.pid)");
         }
         else
         {
-            sql.Append(",\nchain AS (SELECT s0.pid, s0.k0.b AS b, s0.k0.t AS r0 FROM s0)");
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, {K(0, "s0")} AS r0 FROM s0)");
         }
 
         string final = "chain";
