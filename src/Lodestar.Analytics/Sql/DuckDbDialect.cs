@@ -7,9 +7,11 @@ namespace Lodestar.Analytics.Sql;
 /// <summary>The analytics SQL for DuckDB over <c>events</c> and <c>person_overrides</c>.</summary>
 public sealed class DuckDbDialect : IAnalyticsDialect
 {
-    private const string EntryStruct = "{'t': t, 'q': q}";
-    private const string EntryWithBreakdown = "{'t': t, 'q': q, 'b': bv}";
-    private const string EventStruct = "{'t': ev.t, 'q': ev.q}";
+    /// <summary>
+    /// An event's place in a person's history as one sortable number: microseconds since the epoch, then the arrival
+    /// sequence (below 2^40) for events at the same instant. Cheaper to compare than a (time, seq) struct.
+    /// </summary>
+    private const string EventKey = "((epoch_us(e.time)::HUGEINT << 40) + e.seq)";
 
     public string Trend(TrendSeriesPlan series, TrendsPlan plan, TimeRange range, SqlScope scope)
     {
@@ -111,40 +113,39 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         for (int x = 0; x < plan.Exclusions.Count; x++) flags.Add($"{Match(plan.Exclusions[x].Match, scope)} AS x{x}");
         bool attributes = plan.Steps.Any(s => UsesAttributes(s, null)) || plan.Exclusions.Any(x => UsesAttributes(x.Match, null)) || plan.Breakdown is { IsAttribute: true };
         string breakdown = plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
-        // Event identity (seq) only matters where two steps can match the same event, i.e. share a name; elsewhere a
-        // plain min(time) per step is enough and much cheaper than a (time, seq) struct.
+        // An event's identity only matters where two steps can match the same event, i.e. share a name; there a
+        // step carries its event key (time, then seq, in one HUGEINT) besides its time.
         bool[] tie = plan.Steps.Select(s => plan.Steps.Count(o => o.Name == s.Name) > 1).ToArray();
-        bool entryStruct = tie[0] || plan.Breakdown is not null;
-        string K(int k, string alias) => (k == 0 ? entryStruct : tie[k]) ? $"{alias}.k{k}.t" : $"{alias}.k{k}";
-        string entryBreakdown = entryStruct ? "s0.k0.b" : "NULL::VARCHAR";
+        string entryBreakdown = plan.Breakdown is null ? "NULL::VARCHAR" : "s0.b0";
         var sql = new StringBuilder();
         sql.Append($"""
             WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, e.seq AS q, {breakdown} AS bv, {string.Join(", ", flags)}
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {EventKey} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
                 {From(scope, true, attributes)}
                 WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
             ),
             s0 AS (
-                SELECT pid, {(entryStruct ? $"min({EntryWithBreakdown})" : "min(t)")} AS k0 FROM ev WHERE m0 AND t <= {Timestamp(plan.Range.To)} GROUP BY pid
+                SELECT pid, min(t) AS t0{(tie[0] ? ", min(k) AS k0" : "")}{(plan.Breakdown is null ? "" : ", arg_min(bv, k) AS b0")}
+                FROM ev WHERE m0 AND t <= {Timestamp(plan.Range.To)} GROUP BY pid
             )
             """);
-        var reach = new List<string> { $"{K(0, "s0")} AS r0" };
+        var reach = new List<string> { "s0.t0 AS r0" };
+        string Carried(int upTo) => string.Join(", ", Enumerable.Range(0, upTo).SelectMany(j => tie[j] ? new[] { $"s.t{j}", $"s.k{j}" } : [$"s.t{j}"]));
         if (!plan.AnyOrder)
         {
             for (int k = 1; k < n; k++)
             {
                 var sameName = Enumerable.Range(0, k).Where(j => plan.Steps[j].Name == plan.Steps[k].Name).ToList();
-                string used = sameName.Count == 0 ? "" : $" AND ev.q NOT IN ({string.Join(", ", sameName.Select(j => $"s.k{j}.q"))})";
-                string carried = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.k{j}"));
+                string used = sameName.Count == 0 ? "" : $" AND ev.k NOT IN ({string.Join(", ", sameName.Select(j => $"s.k{j}"))})";
                 sql.Append($"""
                     ,
                     s{k} AS (
-                        SELECT s.pid, {carried}, {(tie[k] ? $"min({EventStruct})" : "min(ev.t)")} AS k{k}
-                        FROM s{k - 1} s JOIN ev ON ev.pid = s.pid AND ev.m{k} AND ev.t >= {K(k - 1, "s")} AND ev.t <= {K(0, "s")} + {window}{used}
+                        SELECT s.pid, {Carried(k)}, min(ev.t) AS t{k}{(tie[k] ? $", min(ev.k) AS k{k}" : "")}
+                        FROM s{k - 1} s JOIN ev ON ev.pid = s.pid AND ev.m{k} AND ev.t >= s.t{k - 1} AND ev.t <= s.t0 + {window}{used}
                         GROUP BY ALL
                     )
                     """);
-                reach.Add($"{K(k, $"s{k}")} AS r{k}");
+                reach.Add($"s{k}.t{k} AS r{k}");
             }
 
             sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, " + string.Join(", ", reach) + " FROM s0 " +
@@ -152,22 +153,22 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         }
         else if (n > 1)
         {
-            string firsts = string.Join(", ", Enumerable.Range(1, n - 1).Select(k => $"min(ev.t) FILTER (WHERE ev.m{k}) AS k{k}"));
+            string firsts = string.Join(", ", Enumerable.Range(1, n - 1).Select(k => $"min(ev.t) FILTER (WHERE ev.m{k}) AS t{k}"));
             string any = string.Join(" OR ", Enumerable.Range(1, n - 1).Select(k => $"ev.m{k}"));
-            string notEntry = tie[0] ? " AND ev.q <> s.k0.q" : "";
+            string notEntry = tie[0] ? " AND ev.k <> s.k0" : "";
             sql.Append($"""
                 ,
                 later AS (
                     SELECT s.pid, {firsts}
-                    FROM s0 s JOIN ev ON ev.pid = s.pid AND ({any}) AND ev.t >= {K(0, "s")} AND ev.t <= {K(0, "s")} + {window}{notEntry}
+                    FROM s0 s JOIN ev ON ev.pid = s.pid AND ({any}) AND ev.t >= s.t0 AND ev.t <= s.t0 + {window}{notEntry}
                     GROUP BY s.pid
                 )
                 """);
             // In any order, step k is reached when steps 0..k all happened: at the latest of their times.
             for (int k = 1; k < n; k++)
             {
-                string all = string.Join(" AND ", Enumerable.Range(1, k).Select(j => $"l.k{j} IS NOT NULL"));
-                string greatest = string.Join(", ", Enumerable.Range(1, k).Select(j => $"l.k{j}").Prepend(K(0, "s0")));
+                string all = string.Join(" AND ", Enumerable.Range(1, k).Select(j => $"l.t{j} IS NOT NULL"));
+                string greatest = string.Join(", ", Enumerable.Range(1, k).Select(j => $"l.t{j}").Prepend("s0.t0"));
                 reach.Add($"CASE WHEN {all} THEN greatest({greatest}) END AS r{k}");
             }
 
@@ -175,7 +176,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         }
         else
         {
-            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, {K(0, "s0")} AS r0 FROM s0)");
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, s0.t0 AS r0 FROM s0)");
         }
 
         string final = "chain";
@@ -220,12 +221,12 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string startRow = plan.Start is null ? "true" : start;
         return $"""
             WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, e.seq AS q, {breakdown} AS bv, {startRow} AS ms, {ret} AS mr
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {(plan.Breakdown is null ? "NULL::HUGEINT" : EventKey)} AS k, {breakdown} AS bv, {startRow} AS ms, {ret} AS mr
                 {From(scope, true, attributes)}
                 WHERE {Where(scope, null, range.To)}{names}
             ),
-            firsts AS (SELECT pid, min({EntryWithBreakdown}) AS k FROM ev {firstWhere}GROUP BY pid),
-            cohort AS (SELECT pid, {Bucket(calendar, "k.t", range)} AS c, k.b AS b FROM firsts WHERE k.t >= {Timestamp(range.From)}),
+            firsts AS (SELECT pid, min(t) AS t0, {(plan.Breakdown is null ? "NULL::VARCHAR" : "arg_min(bv, k)")} AS b FROM ev {firstWhere}GROUP BY pid),
+            cohort AS (SELECT pid, {Bucket(calendar, "t0", range)} AS c, b FROM firsts WHERE t0 >= {Timestamp(range.From)}),
             returns AS (
                 SELECT DISTINCT ev.pid, {Bucket(calendar, "ev.t", range)} AS r
                 FROM ev JOIN cohort ON cohort.pid = ev.pid WHERE ev.mr AND ev.t >= {Timestamp(range.From)}
@@ -245,20 +246,17 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     {
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string anchorKey = plan.FromStart ? "min" : "max";
-        string side = plan.FromStart
-            ? "(ev.t > a.k.t OR (ev.t = a.k.t AND ev.q >= a.k.q))"
-            : "(ev.t < a.k.t OR (ev.t = a.k.t AND ev.q <= a.k.q))";
         string take = plan.FromStart ? "arg_min" : "arg_max";
         return $"""
             WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, e.seq AS q, e.name AS n
+                SELECT {PersonId(scope)} AS pid, {EventKey} AS k, e.name AS n
                 {From(scope, true, false)}
                 WHERE {Where(scope, plan.Range.From, plan.Range.To)}{exclude}
             ),
-            anchor AS (SELECT pid, {anchorKey}({EntryStruct}) AS k FROM ev WHERE n = {Text(plan.Anchor)} GROUP BY pid),
+            anchor AS (SELECT pid, {anchorKey}(k) AS k FROM ev WHERE n = {Text(plan.Anchor)} GROUP BY pid),
             paths AS (
-                SELECT ev.pid, {take}(ev.n, {EventStruct}, {plan.Depth}) AS path
-                FROM ev JOIN anchor a ON a.pid = ev.pid AND {side}
+                SELECT ev.pid, {take}(ev.n, ev.k, {plan.Depth}) AS path
+                FROM ev JOIN anchor a ON a.pid = ev.pid AND ev.k {(plan.FromStart ? ">=" : "<=")} a.k
                 GROUP BY ev.pid
             )
             SELECT path, count(*) AS persons FROM paths GROUP BY path

@@ -8,9 +8,11 @@ namespace Lodestar.Analytics.Sql;
 /// </summary>
 /// <remarks>
 /// Everything here is expressible without window functions, as ClickHouse 18.16 requires: per-person "earliest
-/// matching event after X" is a min over a (time, seq) tuple (<c>min({'t':…,'q':…})</c> in DuckDB, <c>min(tuple(…))</c>
-/// or <c>argMin</c> in ClickHouse); ordered lists are <c>arg_min(x, key, n)</c> / <c>groupArray</c>+<c>arraySort</c>;
-/// local-time periods use an offset CASE built in C#, so no zone database is needed on the server.
+/// matching event after X" is a <c>min</c> over an event key (time, then arrival sequence, packed in one wide integer)
+/// joined per person (<c>min</c>/<c>argMin</c> in ClickHouse); a person's first n events after an anchor are
+/// <c>arg_min(x, key, n)</c> in DuckDB and <c>arraySlice(arraySort(groupArray(…)))</c> in ClickHouse; local-time periods
+/// use an offset CASE built in C#, so no zone database is needed on the server. ClickHouse's <c>windowFunnel</c> is
+/// not used for funnels because it takes the best chain from any step-1 event, not the first one in range.
 /// </remarks>
 public interface IAnalyticsDialect
 {
