@@ -17,6 +17,7 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
     private readonly Dictionary<string, JsonObject> _attributes = [];
     private readonly List<EventDefinition> _definitions = [];
     private long _sequence;
+    private long _attributeVersion;
 
     public EventLog(TimeSpan? timeout = null)
     {
@@ -68,6 +69,7 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
     {
         if (!_attributes.TryGetValue(person, out var attributes)) _attributes[person] = attributes = [];
         attributes[name] = value;
+        _attributeVersion++;
         return this;
     }
 
@@ -79,6 +81,8 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
     }
 
     public string PersonOf(string person) => Overrides.GetValueOrDefault(person, person);
+
+    long IProfileAttributeReader.Version => _attributeVersion;
 
     IEnumerable<(string PersonId, JsonNode?[] Values)> IProfileAttributeReader.Read(string appId, IReadOnlyList<string> names) =>
         _attributes.Select(a => (a.Key, names.Select(n => a.Value[n]?.DeepClone()).ToArray()));

@@ -98,6 +98,19 @@ public sealed class TrendsTests : IDisposable
     }
 
     [Fact]
+    public async Task Trend_AttributeMirror_IsReusedAndRefreshedWhenProfilesChange()
+    {
+        Purchases();
+        _log.Attribute("p1", "age", 41).Attribute("p2", "age", 29);
+        var filter = new EventFilter { Attribute = "age", Operator = "gte", Value = JsonDocument.Parse("30").RootElement.Clone() };
+        Assert.Equal(new double?[] { 2, 0, 0 }, await Values(Daily("total", null, filter)));
+        Assert.Equal(new double?[] { 2, 0, 0 }, await Values(Daily("total", null, filter))); // from the mirror, on another connection
+
+        _log.Attribute("p2", "age", 30);
+        Assert.Equal(new double?[] { 3, 1, 0 }, await Values(Daily("total", null, filter)));
+    }
+
+    [Fact]
     public async Task Trend_Breakdown_KeepsTop25AndFoldsTheRestIntoOther()
     {
         // Country k gets 27 − k events: c00 has 27, …, c26 has 1.

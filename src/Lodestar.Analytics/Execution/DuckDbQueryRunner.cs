@@ -1,4 +1,6 @@
-using System.Globalization;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lodestar.Analytics.Planning;
@@ -10,12 +12,17 @@ using Lodestar.Storage.DuckDb;
 namespace Lodestar.Analytics.Execution;
 
 /// <summary>
-/// Runs analytics statements on a connection of its own: brings the person attributes a query needs into a temporary
-/// table, and interrupts the statement when it outlives the time limit or the caller gives up.
+/// Runs analytics statements on a connection of its own, and interrupts the statement when it outlives the time limit
+/// or the caller gives up. Person attributes (kept in the state store) are mirrored into an in-memory DuckDB database,
+/// one table per attribute, rebuilt only when profiles have changed since it was built.
 /// </summary>
 public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions)
 {
-    public const string AttributeTable = "person_attrs";
+    public const string MirrorCatalog = "lodestar_attributes";
+
+    private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table)> _mirrors = new();
+    private readonly Lock _mirrorGate = new();
+    private bool _attached;
 
     public async Task<T> RunAsync<T>(
         string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken)
@@ -51,24 +58,54 @@ public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeR
     private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
     {
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
-
         var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
-        var columns = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (attributeNames.Count == 0) return new SqlScope(appId, overrides, null, columns, weights);
-
-        for (int i = 0; i < attributeNames.Count; i++) columns[attributeNames[i]] = "a" + i.ToString(CultureInfo.InvariantCulture);
-        session.NonQuery($"CREATE OR REPLACE TEMP TABLE {AttributeTable} (pid VARCHAR, {string.Join(", ", columns.Values.Select(c => c + " VARCHAR"))})");
-        using (var appender = session.Connection.CreateAppender(AttributeTable))
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (attributeNames.Count > 0)
         {
-            foreach (var (personId, values) in attributes.Read(appId, attributeNames))
-            {
-                var row = appender.CreateRow().AppendValue(personId);
-                foreach (var value in values) row = row.AppendValue(AsText(value));
-                row.EndRow();
-            }
+            long version = attributes.Version;
+            foreach (string name in attributeNames) tables[name] = Mirror(session, appId, name, version);
         }
 
-        return new SqlScope(appId, overrides, AttributeTable, columns, weights);
+        return new SqlScope(appId, overrides, tables, weights);
+    }
+
+    /// <summary>The mirror table of one attribute, (re)built when the profiles changed since.</summary>
+    private string Mirror(QuerySession session, string appId, string name, long version)
+    {
+        if (_mirrors.TryGetValue((appId, name), out var mirror) && mirror.Version == version) return mirror.Table;
+        lock (_mirrorGate)
+        {
+            if (_mirrors.TryGetValue((appId, name), out mirror) && mirror.Version == version) return mirror.Table;
+            if (!_attached)
+            {
+                // Attached databases belong to the DuckDB instance, so every connection sees the mirrors.
+                session.NonQuery($"ATTACH IF NOT EXISTS ':memory:' AS {MirrorCatalog}");
+                _attached = true;
+            }
+
+            string table = "a_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId + "\n" + name)), 0, 12).ToLowerInvariant();
+            string building = table + "_next";
+            session.NonQuery($"CREATE OR REPLACE TABLE {MirrorCatalog}.{building} (pid VARCHAR, v VARCHAR)");
+            using (var appender = session.Connection.CreateAppender(MirrorCatalog, null, building))
+            {
+                foreach (var (personId, values) in attributes.Read(appId, [name]))
+                {
+                    if (AsText(values[0]) is not { } text) continue;
+                    appender.CreateRow().AppendValue(personId).AppendValue(text).EndRow();
+                }
+            }
+
+            // Swap in one statement so a query running on the old table is never left without one.
+            session.NonQuery($"""
+                BEGIN TRANSACTION;
+                DROP TABLE IF EXISTS {MirrorCatalog}.{table};
+                ALTER TABLE {MirrorCatalog}.{building} RENAME TO {table};
+                COMMIT;
+                """);
+            string qualified = $"{MirrorCatalog}.{table}";
+            _mirrors[(appId, name)] = (version, qualified);
+            return qualified;
+        }
     }
 
     /// <summary>The attribute as SQL compares it: strings unquoted, numbers and booleans as JSON text, lists as JSON.</summary>

@@ -319,8 +319,12 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var sql = new StringBuilder("FROM events e");
         if ((needsPerson || needsAttributes) && scope.HasOverrides)
             sql.Append(" LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id");
-        if (needsAttributes && scope.AttributeTable is not null)
-            sql.Append($" LEFT JOIN {scope.AttributeTable} a ON a.pid = {PersonId(scope)}");
+        if (needsAttributes)
+        {
+            int i = 0;
+            foreach (var table in scope.AttributeTables.Values)
+                sql.Append($" LEFT JOIN {table} a{i} ON a{i++}.pid = {PersonId(scope)}");
+        }
         return sql.ToString();
     }
 
@@ -376,8 +380,20 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     /// <summary>A property or attribute as text (JSON strings unquoted, numbers and booleans as their JSON text).</summary>
     private static string StringOf(FieldRef field, SqlScope scope) => field.IsAttribute
-        ? scope.AttributeColumns.TryGetValue(field.Name, out var column) ? $"a.{column}" : "NULL::VARCHAR"
+        ? AttributeAlias(scope, field.Name) is { } alias ? $"{alias}.v" : "NULL::VARCHAR"
         : $"json_extract_string(e.properties, {Text("$.\"" + field.Name + "\"")})";
+
+    private static string? AttributeAlias(SqlScope scope, string name)
+    {
+        int i = 0;
+        foreach (var key in scope.AttributeTables.Keys)
+        {
+            if (key == name) return "a" + i.ToString(CultureInfo.InvariantCulture);
+            i++;
+        }
+
+        return null;
+    }
 
     private static string NumberOf(string property) => property == "value"
         ? "e.value"
