@@ -19,6 +19,8 @@ public static class LodestarCli
         root.Subcommands.Add(AppsCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(Query.QueryCommand.Create());
+        root.Subcommands.Add(Demo.DemoCommand.Create());
         return root;
     }
 
@@ -30,6 +32,11 @@ public static class LodestarCli
             return await CreateRoot().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 1;
+        }
+        catch (Query.CommandFailedException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message);
             return 1;

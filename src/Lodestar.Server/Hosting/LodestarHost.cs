@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lodestar.Analytics;
+using Lodestar.Analytics.Catalog;
+using Lodestar.Analytics.Execution;
 using Lodestar.Core.Apps;
 using Lodestar.Core.Events;
 using Lodestar.Core.Identity;
@@ -9,8 +12,10 @@ using Lodestar.Engine.Ingestion.Segment;
 using Lodestar.Engine.Profiles;
 using Lodestar.Server.Apps;
 using Lodestar.Server.Export;
+using Lodestar.Server.Catalog;
 using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
+using Lodestar.Server.Insights;
 using Lodestar.Server.Segment;
 using Lodestar.Server.Statistics;
 using Lodestar.Server.Users;
@@ -55,6 +60,12 @@ public static class LodestarHost
         services.AddSingleton<AdminAuthorization>();
         services.AddSingleton<PersonLookup>();
         services.AddSingleton<ReadYourWrites>();
+        services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IEventDefinitionStore, SqliteEventDefinitionStore>();
+        services.AddSingleton<IProfileAttributeReader, SqliteProfileAttributeReader>();
+        services.AddSingleton<DuckDbQueryRunner>();
+        services.AddSingleton<AnalyticsEngine>();
+        services.AddSingleton<EventCatalog>();
 
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
@@ -109,6 +120,8 @@ public static class LodestarHost
         api.MapUsersApi();
         api.MapExportApi();
         api.MapStatisticsApi();
+        api.MapInsightsApi();
+        api.MapCatalogApi();
         return app;
     }
 

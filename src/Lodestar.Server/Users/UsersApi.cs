@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lodestar.Analytics;
 using Lodestar.Core.Apps;
 using Lodestar.Core.Events;
 using Lodestar.Core.Profiles;
@@ -38,7 +39,8 @@ public static class UsersApi
         string? Timezone,
         IReadOnlyDictionary<string, bool> Consent,
         IReadOnlyList<string> UnsubscribedChannels,
-        JsonObject? Campaign);
+        JsonObject? Campaign,
+        double EngagementScore = 0);
 
     public sealed record EventResponse(
         string Name, string Type, DateTimeOffset Time, double? Value, JsonElement? Properties, JsonElement? Context,
@@ -52,13 +54,14 @@ public static class UsersApi
 
         users.MapGet("/{userId}", async Task<Results<Ok<ProfileResponse>, ProblemHttpResult>> (
             string appId, string userId, IAppStore apps, PersonLookup lookup,
-            ProfileProjector projector, ReadYourWrites fresh, CancellationToken cancellationToken) =>
+            ProfileProjector projector, ReadYourWrites fresh, AnalyticsEngine analytics, CancellationToken cancellationToken) =>
         {
             if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
             await fresh.ProfilesAsync(cancellationToken);
             if (lookup.Find(appId, userId) is not { } personId || projector.Find(appId, personId) is not { } profile)
                 return Problems.NotFound($"No user '{userId}' in app '{appId}'.");
-            return TypedResults.Ok(ToResponse(profile));
+            await fresh.EventsAsync(cancellationToken);
+            return TypedResults.Ok(ToResponse(profile) with { EngagementScore = await analytics.EngagementScoreAsync(appId, personId, cancellationToken) });
         })
         .WithName("GetUser").WithSummary("A person's profile, found by any of their ids (user id, anonymous or device id).");
 

@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Lodestar.Analytics.Demo;
+using Lodestar.Core.Apps;
+using Lodestar.Core.Events;
+using Lodestar.Engine.Ingestion;
+using Lodestar.Engine.Profiles;
+using Lodestar.Server.Hosting;
+using Lodestar.Storage.DuckDb;
+using Microsoft.Extensions.DependencyInjection;
+
+// End-to-end analytics benchmark: demo data through the ingestion pipeline, then each insight through the HTTP API
+// (warm, median of N runs) against a hand-written DuckDB query for the same answer on the same file (the floor).
+// Usage: dotnet run -c Release --project benchmarks/Lodestar.Benchmarks.Analytics -- [users] [days] [runs] [dataDir]
+int users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
+int days = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 90;
+int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
+string dataDir = args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), $"lodestar-bench-analytics-{users}-{days}");
+const string Url = "http://127.0.0.1:5077";
+const string Token = "bench-token";
+
+var app = LodestarHost.Build(["--urls", Url, "--Lodestar:DataDir", dataDir, "--Lodestar:AdminToken", Token, "--Logging:LogLevel:Default", "Warning"]);
+await app.StartAsync();
+var services = app.Services;
+var apps = services.GetRequiredService<IAppStore>();
+var generator = new DemoDataGenerator(users, days, seed: 1);
+var demo = apps.List().FirstOrDefault(a => a.Name == "bench");
+if (demo is null)
+{
+    demo = apps.Create("bench");
+    var pipeline = services.GetRequiredService<IngestionPipeline>();
+    var watch = Stopwatch.StartNew();
+    long count = 0;
+    var chunk = new List<IncomingEvent>(10_000);
+    foreach (var day in generator.Days())
+    {
+        foreach (var e in day)
+        {
+            chunk.Add(DemoDataGenerator.ToIncoming(e));
+            if (chunk.Count == chunk.Capacity)
+            {
+                await pipeline.IngestAsync(demo.Id, [.. chunk], CancellationToken.None);
+                count += chunk.Count;
+                chunk.Clear();
+            }
+        }
+    }
+
+    await pipeline.IngestAsync(demo.Id, [.. chunk], CancellationToken.None);
+    count += chunk.Count;
+    Console.WriteLine($"Ingested {count:N0} messages in {watch.Elapsed.TotalSeconds:N1} s; waiting for profiles…");
+    await services.GetRequiredService<ProfileProjector>().WaitForAsync(pipeline.CommittedSequence, TimeSpan.FromHours(1), CancellationToken.None);
+    Console.WriteLine($"Profiles ready after {watch.Elapsed.TotalSeconds:N1} s");
+}
+
+var store = services.GetRequiredService<DuckDbEventStore>();
+using (var connection = store.OpenConnection())
+using (var command = connection.CreateCommand())
+{
+    command.CommandText = $"SELECT count(*) FILTER (WHERE NOT internal), count(DISTINCT person_id), (SELECT count(*) FROM person_overrides) FROM events WHERE app_id = '{demo.Id}'";
+    using var reader = command.ExecuteReader();
+    reader.Read();
+    Console.WriteLine($"Events: {reader.GetInt64(0):N0} user events, {reader.GetInt64(1):N0} person ids, {reader.GetInt64(2):N0} merged persons");
+}
+
+string from = generator.Start.ToString("O", CultureInfo.InvariantCulture);
+string to = generator.End.AddTicks(-10).ToString("O", CultureInfo.InvariantCulture);
+string retentionFrom = generator.Start.AddDays(-(int)generator.Start.DayOfWeek + 1 + 7).ToString("O", CultureInfo.InvariantCulture); // a Monday
+string a = $"'{demo.Id}'";
+const string Persons = "FROM events e LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id";
+
+var cases = new (string Name, string Path, string Body, string FloorSql, Func<JsonElement, string> Answer, double Goal)[]
+{
+    ("funnel: 3 steps, 7d window", "funnels",
+        $$"""{"steps": [{"event": "View Product"}, {"event": "Add to Cart"}, {"event": "Purchase"}], "window": "7d", "from": "{{from}}", "to": "{{to}}"}""",
+        $"""
+        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t, e.name AS n {Persons}
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.name IN ('View Product', 'Add to Cart', 'Purchase')
+                      AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' + INTERVAL 7 DAY),
+             s0 AS (SELECT pid, min(t) AS t0 FROM ev WHERE n = 'View Product' AND t < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' GROUP BY pid),
+             s1 AS (SELECT s0.pid, s0.t0, min(ev.t) AS t1 FROM s0 JOIN ev ON ev.pid = s0.pid AND ev.n = 'Add to Cart' AND ev.t >= s0.t0 AND ev.t <= s0.t0 + INTERVAL 7 DAY GROUP BY s0.pid, s0.t0),
+             s2 AS (SELECT s1.pid FROM s1 JOIN ev ON ev.pid = s1.pid AND ev.n = 'Purchase' AND ev.t >= s1.t1 AND ev.t <= s1.t0 + INTERVAL 7 DAY GROUP BY s1.pid)
+        SELECT (SELECT count(*) FROM s0) || ',' || (SELECT count(*) FROM s1) || ',' || (SELECT count(*) FROM s2)
+        """,
+        json => string.Join(",", json.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("persons").GetInt64())), 0.5),
+    ("retention: 12 weeks", "retention",
+        $$"""{"startEvent": "$firstSeen", "returnEvent": "$any", "interval": "week", "periods": 12, "from": "{{retentionFrom}}", "to": "{{to}}"}""",
+        $"""
+        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t {Persons}
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
+             c AS (SELECT pid, date_trunc('week', min(t)) AS c FROM ev GROUP BY pid HAVING min(t) >= TIMESTAMP '{DateTimeOffset.Parse(retentionFrom, CultureInfo.InvariantCulture).UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
+             r AS (SELECT DISTINCT ev.pid, c.c, date_diff('day', c.c, date_trunc('week', ev.t)) // 7 AS k FROM ev JOIN c ON c.pid = ev.pid WHERE ev.t >= c.c + INTERVAL 7 DAY)
+        SELECT string_agg(n::VARCHAR, ',' ORDER BY c, k) FROM (
+            SELECT c, 0 AS k, count(*) AS n FROM c GROUP BY c
+            UNION ALL SELECT c, k, count(*) FROM r WHERE k <= 12 GROUP BY c, k)
+        """,
+        json => string.Join(",", json.GetProperty("cohorts").EnumerateArray().SelectMany(c => c.GetProperty("retained").EnumerateArray().Select(v => v.GetInt64()).Select((v, k) => (v, k)))
+            .Where(x => x.k == 0 || x.v > 0).Select(x => x.v)), 1.0),
+    ("trend: daily revenue by currency", "trends",
+        $$"""{"series": [{"event": "Purchase", "math": "sum", "property": "value"}], "interval": "day", "breakdown": {"property": "currency"}, "from": "{{from}}", "to": "{{to}}"}""",
+        $"""
+        SELECT string_agg(round(v, 2)::VARCHAR, ',' ORDER BY c, d) FROM (
+            SELECT date_trunc('day', time) AS d, json_extract_string(properties, '$.currency') AS c, sum(value) AS v FROM events
+            WHERE app_id = {a} AND NOT internal AND name = 'Purchase' AND time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'
+            GROUP BY ALL)
+        """,
+        json => string.Join(",", json.GetProperty("series").EnumerateArray().OrderBy(s => s.GetProperty("breakdownValue").GetString(), StringComparer.Ordinal)
+            .SelectMany(s => s.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).Where(v => v != 0)
+            .Select(v => Math.Round(v, 2).ToString(CultureInfo.InvariantCulture)))), 0.3),
+    ("trend: daily product views by category", "trends",
+        $$"""{"series": [{"event": "View Product"}], "interval": "day", "breakdown": {"property": "category"}, "from": "{{from}}", "to": "{{to}}"}""",
+        $"""
+        SELECT string_agg(n::VARCHAR, ',' ORDER BY c, d) FROM (
+            SELECT date_trunc('day', time) AS d, json_extract_string(properties, '$.category') AS c, count(*) AS n FROM events
+            WHERE app_id = {a} AND NOT internal AND name = 'View Product' AND time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'
+            GROUP BY ALL)
+        """,
+        json => string.Join(",", json.GetProperty("series").EnumerateArray().OrderBy(s => s.GetProperty("breakdownValue").GetString(), StringComparer.Ordinal)
+            .SelectMany(s => s.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).Where(v => v != 0)
+            .Select(v => v.ToString(CultureInfo.InvariantCulture)))), 0.3),
+    ("paths: after App Open, depth 4", "paths",
+        $$"""{"startEvent": "App Open", "depth": 4, "maxNodesPerStep": 10, "from": "{{from}}", "to": "{{to}}"}""",
+        $"""
+        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t, e.seq AS q, e.name AS n {Persons}
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
+             a AS (SELECT pid, min((epoch_us(t)::HUGEINT << 40) + q) AS k FROM ev WHERE n = 'App Open' GROUP BY pid),
+             p AS (SELECT ev.pid, arg_min(ev.n, (epoch_us(ev.t)::HUGEINT << 40) + ev.q, 4) AS path FROM ev JOIN a ON a.pid = ev.pid AND (epoch_us(ev.t)::HUGEINT << 40) + ev.q >= a.k GROUP BY ev.pid)
+        SELECT count(DISTINCT path) || ',' || count(*) FROM p
+        """,
+        json => $"{json.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("step").GetInt32() == 0).Sum(n => n.GetProperty("persons").GetInt64())}", 1.0),
+    // Person attributes live in SQLite: the API copies the needed ones into DuckDB per query; the floor reads them from the identify events.
+    ("trend: daily purchasers by plan (person attribute)", "trends",
+        $$"""{"series": [{"event": "Purchase", "math": "uniques"}], "interval": "day", "breakdown": {"attribute": "plan"}, "from": "{{from}}", "to": "{{to}}"}""",
+        $"""
+        WITH plans AS (SELECT DISTINCT coalesce(o.person_id, e.person_id) AS pid, json_extract_string(e.properties, '$.plan') AS plan {Persons}
+                       WHERE e.app_id = {a} AND e.type = 'identify'),
+             p AS (SELECT date_trunc('day', e.time) AS d, plans.plan AS c, count(DISTINCT coalesce(o.person_id, e.person_id)) AS n {Persons}
+                   LEFT JOIN plans ON plans.pid = coalesce(o.person_id, e.person_id)
+                   WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'Purchase' AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'
+                   GROUP BY ALL)
+        SELECT string_agg(n::VARCHAR, ',' ORDER BY c, d) FROM p
+        """,
+        json => string.Join(",", json.GetProperty("series").EnumerateArray().OrderBy(s => s.GetProperty("breakdownValue").GetString(), StringComparer.Ordinal)
+            .SelectMany(s => s.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).Where(v => v != 0)
+            .Select(v => v.ToString(CultureInfo.InvariantCulture)))), 0.3),
+};
+
+using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromMinutes(5) };
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+var results = new List<string>();
+double peakApi = 0;
+foreach (var (name, path, body, floorSql, answer, goal) in cases)
+{
+    string apiAnswer = "";
+    var apiTimes = new List<double>();
+    ResetPeakMemory();
+    for (int i = 0; i <= runs; i++)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await http.PostAsync($"/api/v1/apps/{demo.Id}/insights/{path}", new StringContent(body, Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        watch.Stop();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{name}: {response.StatusCode} {text}");
+        if (i > 0) apiTimes.Add(watch.Elapsed.TotalSeconds); // run 0 warms up
+        using var json = JsonDocument.Parse(text);
+        apiAnswer = answer(json.RootElement);
+    }
+
+    double peak = PeakMemoryMb();
+    peakApi = Math.Max(peakApi, peak);
+    string floorAnswer = "";
+    var floorTimes = new List<double>();
+    for (int i = 0; i <= runs; i++)
+    {
+        var watch = Stopwatch.StartNew();
+        using var connection = store.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = floorSql;
+        floorAnswer = command.ExecuteScalar()?.ToString() ?? "";
+        watch.Stop();
+        if (i > 0) floorTimes.Add(watch.Elapsed.TotalSeconds);
+    }
+
+    double api = Median(apiTimes), floor = Median(floorTimes);
+    // Paths: the floor's answer is "distinct paths,persons"; the API's is the persons at step 0.
+    bool same = path == "paths" ? floorAnswer.EndsWith("," + apiAnswer, StringComparison.Ordinal) : SameNumbers(floorAnswer, apiAnswer);
+    string line = $"| {name} | {api * 1000:N0} ms | {floor * 1000:N0} ms | {api / floor:N2}× | ≤ {goal * 1000:N0} ms: {(api <= goal ? "met" : "missed")} | {(same ? "same answer" : "DIFFERENT")} | {peak:N0} MB |";
+    Console.WriteLine(line);
+    if (!same) Console.WriteLine($"    api:   {Truncate(apiAnswer)}\n    floor: {Truncate(floorAnswer)}");
+    results.Add(line);
+}
+
+Console.WriteLine($"Peak memory (process RSS high-water mark while the API answered): {peakApi:N0} MB; cores: {Environment.ProcessorCount}; {DateTime.UtcNow:yyyy-MM-dd}");
+await app.StopAsync();
+return;
+
+static double Median(List<double> values)
+{
+    values.Sort();
+    return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+}
+
+static string Truncate(string s) => s.Length > 300 ? s[..300] + "…" : s;
+
+static bool SameNumbers(string a, string b)
+{
+    var x = a.Split(',');
+    var y = b.Split(',');
+    return x.Length == y.Length && x.Zip(y).All(p => p.First == p.Second ||
+        (double.TryParse(p.First, CultureInfo.InvariantCulture, out double u) && double.TryParse(p.Second, CultureInfo.InvariantCulture, out double v) && Math.Abs(u - v) < 0.005));
+}
+
+// Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) so it covers the query phase only.
+static void ResetPeakMemory()
+{
+    try
+    {
+        File.WriteAllText("/proc/self/clear_refs", "5");
+    }
+    catch (IOException)
+    {
+    }
+    catch (UnauthorizedAccessException)
+    {
+    }
+}
+
+static double PeakMemoryMb()
+{
+    foreach (string line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    return Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024;
+}

@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lodestar.Analytics.Planning;
+using Lodestar.Analytics.Sql;
+using Lodestar.Core.Events;
+using Lodestar.Core.Profiles;
+using Lodestar.Storage.DuckDb;
+
+namespace Lodestar.Analytics.Execution;
+
+/// <summary>
+/// Runs analytics statements on a connection of its own, and interrupts the statement when it outlives the time limit
+/// or the caller gives up. Person attributes (kept in the state store) are mirrored into an in-memory DuckDB database,
+/// one table per attribute, rebuilt only when profiles have changed since it was built.
+/// </summary>
+public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions)
+{
+    public const string MirrorCatalog = "lodestar_attributes";
+
+    private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table)> _mirrors = new();
+    private readonly Lock _mirrorGate = new();
+    private bool _attached;
+
+    public async Task<T> RunAsync<T>(
+        string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = new CancellationTokenSource(timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        var token = linked.Token;
+        token.ThrowIfCancellationRequested();
+        try
+        {
+            return await Task.Run(() =>
+            {
+                using var connection = store.OpenConnection();
+                var session = new QuerySession(connection, token);
+                using var registration = token.Register(session.Cancel);
+                try
+                {
+                    var scope = Prepare(session, appId, fields.OfType<FieldRef>().Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList());
+                    return work(session, scope);
+                }
+                catch (Exception) when (token.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(token);
+                }
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new QueryTimeoutException(timeout);
+        }
+    }
+
+    private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
+    {
+        bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
+        var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (attributeNames.Count > 0)
+        {
+            long version = attributes.Version;
+            foreach (string name in attributeNames) tables[name] = Mirror(session, appId, name, version);
+        }
+
+        return new SqlScope(appId, overrides, tables, weights);
+    }
+
+    /// <summary>The mirror table of one attribute, (re)built when the profiles changed since.</summary>
+    private string Mirror(QuerySession session, string appId, string name, long version)
+    {
+        if (_mirrors.TryGetValue((appId, name), out var mirror) && mirror.Version == version) return mirror.Table;
+        lock (_mirrorGate)
+        {
+            if (_mirrors.TryGetValue((appId, name), out mirror) && mirror.Version == version) return mirror.Table;
+            if (!_attached)
+            {
+                // Attached databases belong to the DuckDB instance, so every connection sees the mirrors.
+                session.NonQuery($"ATTACH IF NOT EXISTS ':memory:' AS {MirrorCatalog}");
+                _attached = true;
+            }
+
+            string table = "a_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId + "\n" + name)), 0, 12).ToLowerInvariant();
+            string building = table + "_next";
+            session.NonQuery($"CREATE OR REPLACE TABLE {MirrorCatalog}.{building} (pid VARCHAR, v VARCHAR)");
+            using (var appender = session.Connection.CreateAppender(MirrorCatalog, null, building))
+            {
+                foreach (var (personId, values) in attributes.Read(appId, [name]))
+                {
+                    if (AsText(values[0]) is not { } text) continue;
+                    appender.CreateRow().AppendValue(personId).AppendValue(text).EndRow();
+                }
+            }
+
+            // Swap in one statement so a query running on the old table is never left without one.
+            session.NonQuery($"""
+                BEGIN TRANSACTION;
+                DROP TABLE IF EXISTS {MirrorCatalog}.{table};
+                ALTER TABLE {MirrorCatalog}.{building} RENAME TO {table};
+                COMMIT;
+                """);
+            string qualified = $"{MirrorCatalog}.{table}";
+            _mirrors[(appId, name)] = (version, qualified);
+            return qualified;
+        }
+    }
+
+    /// <summary>The attribute as SQL compares it: strings unquoted, numbers and booleans as JSON text, lists as JSON.</summary>
+    public static string? AsText(JsonNode? value) => value switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Null => null,
+        _ => value.ToJsonString(),
+    };
+}

@@ -1,0 +1,451 @@
+using System.Globalization;
+using System.Text;
+using Lodestar.Analytics.Planning;
+
+namespace Lodestar.Analytics.Sql;
+
+/// <summary>The analytics SQL for DuckDB over <c>events</c> and <c>person_overrides</c>.</summary>
+public sealed class DuckDbDialect : IAnalyticsDialect
+{
+    /// <summary>
+    /// An event's place in a person's history as one sortable number: microseconds since the epoch, then the arrival
+    /// sequence (below 2^40) for events at the same instant. Cheaper to compare than a (time, seq) struct.
+    /// </summary>
+    private const string EventKey = "((epoch_us(e.time)::HUGEINT << 40) + e.seq)";
+
+    public string Trend(TrendSeriesPlan series, TrendsPlan plan, TimeRange range, SqlScope scope)
+    {
+        var calendar = plan.Calendar;
+        bool needsPerson = series.Math is TrendMath.Uniques or TrendMath.PerUserAvg;
+        string value = series.Math switch
+        {
+            TrendMath.WeightedScore => $"coalesce(e.value, {WeightCase(scope)})",
+            _ when series.ValueProperty is { } property => NumberOf(property),
+            _ => "NULL::DOUBLE",
+        };
+        string aggregate = series.Math switch
+        {
+            TrendMath.Total => "count(*)::DOUBLE",
+            TrendMath.Uniques => "count(DISTINCT pid)::DOUBLE",
+            TrendMath.Sum or TrendMath.WeightedScore => "sum(v)",
+            TrendMath.Avg => "avg(v)",
+            TrendMath.Min => "min(v)",
+            TrendMath.Max => "max(v)",
+            TrendMath.Median => "quantile_cont(v, 0.5)",
+            TrendMath.P90 => "quantile_cont(v, 0.9)",
+            TrendMath.PerUserAvg => series.ValueProperty is null ? "count(*) / count(DISTINCT pid)" : "sum(v) / count(DISTINCT pid)",
+            _ => throw new InvalidOperationException(series.Math.ToString()),
+        };
+        var sql = new StringBuilder();
+        sql.Append($"""
+            WITH base AS (
+                SELECT {Bucket(calendar, "e.time", range)} AS b, {(plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR")} AS bv,
+                       {(needsPerson ? PersonId(scope) : "NULL::VARCHAR")} AS pid, {value} AS v
+                {From(scope, needsPerson, UsesAttributes(series.Match, plan.Breakdown))}
+                WHERE {Where(scope, range.From, range.To)} AND {Match(series.Match, scope)}
+            )
+            """);
+        if (plan.Breakdown is null)
+        {
+            sql.Append($"\nSELECT b, NULL::VARCHAR AS bv, false AS other, {aggregate} AS v FROM base GROUP BY b");
+        }
+        else
+        {
+            sql.Append($"""
+                , top AS (SELECT bv, true AS keep FROM base GROUP BY bv ORDER BY count(*) DESC, bv NULLS LAST LIMIT {QueryPlanner.MaxBreakdownValues})
+                SELECT b, CASE WHEN top.keep THEN base.bv END AS bv, top.keep IS NULL AS other, {aggregate} AS v
+                FROM base LEFT JOIN top ON base.bv IS NOT DISTINCT FROM top.bv
+                GROUP BY 1, 2, 3
+                """);
+        }
+
+        return sql.ToString();
+    }
+
+    public string FunnelSummary(FunnelPlan plan, SqlScope scope)
+    {
+        int n = plan.Steps.Count;
+        var columns = new List<string>();
+        for (int k = 0; k < n; k++)
+        {
+            columns.Add($"count(r{k})");
+            if (k > 0)
+            {
+                string seconds = $"(epoch_us(r{k}) - epoch_us(r{k - 1})) / 1e6";
+                columns.Add($"median({seconds})");
+                columns.Add($"avg({seconds})");
+            }
+        }
+
+        string select = string.Join(", ", columns);
+        return FunnelBase(plan, scope) + (plan.Breakdown is null
+            ? $"\nSELECT true AS total, NULL::VARCHAR AS bv, false AS other, {select} FROM labeled"
+            : $"\nSELECT grouping(bv, other) = 3 AS total, bv, other, {select} FROM labeled GROUP BY GROUPING SETS ((bv, other), ())");
+    }
+
+    public string FunnelDropped(FunnelPlan plan, SqlScope scope, int step, string? breakdownValue, bool other, string? cursor, int limit)
+    {
+        string next = step + 1 < plan.Steps.Count ? $"r{step + 1} IS NULL" : "true";
+        string where = $"r{step} IS NOT NULL AND {next}";
+        if (plan.Breakdown is not null)
+            where += other ? " AND other" : $" AND NOT other AND bv IS NOT DISTINCT FROM {(breakdownValue is null ? "NULL" : Text(breakdownValue))}";
+        if (cursor is not null) where += $" AND pid > {Text(cursor)}";
+        return FunnelBase(plan, scope) + $"\nSELECT pid FROM labeled WHERE {where} ORDER BY pid LIMIT {limit}";
+    }
+
+    public string FunnelConversionTimes(FunnelPlan plan, SqlScope scope)
+    {
+        int last = plan.Steps.Count - 1;
+        return FunnelBase(plan, scope) + $"\nSELECT (epoch_us(r{last}) - epoch_us(r0)) / 1e6 AS s FROM labeled WHERE r{last} IS NOT NULL";
+    }
+
+    /// <summary>
+    /// CTEs ending in <c>labeled(pid, bv, other, r0..r{n-1})</c>: per entered (and not excluded) person, the time each step
+    /// was reached (NULL when not).
+    /// </summary>
+    private string FunnelBase(FunnelPlan plan, SqlScope scope)
+    {
+        int n = plan.Steps.Count;
+        string window = $"INTERVAL {plan.WindowSeconds} SECOND";
+        var names = plan.Steps.Select(s => s.Name!).Concat(plan.Exclusions.Select(x => x.Match.Name!)).Distinct().ToList();
+        var flags = new List<string>();
+        for (int k = 0; k < n; k++) flags.Add($"{Match(plan.Steps[k], scope)} AS m{k}");
+        for (int x = 0; x < plan.Exclusions.Count; x++) flags.Add($"{Match(plan.Exclusions[x].Match, scope)} AS x{x}");
+        bool attributes = plan.Steps.Any(s => UsesAttributes(s, null)) || plan.Exclusions.Any(x => UsesAttributes(x.Match, null)) || plan.Breakdown is { IsAttribute: true };
+        string breakdown = plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
+        // An event's identity only matters where two steps can match the same event, i.e. share a name; there a
+        // step carries its event key (time, then seq, in one HUGEINT) besides its time.
+        bool[] tie = plan.Steps.Select(s => plan.Steps.Count(o => o.Name == s.Name) > 1).ToArray();
+        string entryBreakdown = plan.Breakdown is null ? "NULL::VARCHAR" : "s0.b0";
+        var sql = new StringBuilder();
+        sql.Append($"""
+            WITH ev AS (
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {EventKey} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
+                {From(scope, true, attributes)}
+                WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
+            ),
+            s0 AS (
+                SELECT pid, min(t) AS t0{(tie[0] ? ", min(k) AS k0" : "")}{(plan.Breakdown is null ? "" : ", arg_min(bv, k) AS b0")}
+                FROM ev WHERE m0 AND t <= {Timestamp(plan.Range.To)} GROUP BY pid
+            )
+            """);
+        var reach = new List<string> { "s0.t0 AS r0" };
+        string Carried(int upTo) => string.Join(", ", Enumerable.Range(0, upTo).SelectMany(j => tie[j] ? new[] { $"s.t{j}", $"s.k{j}" } : [$"s.t{j}"]));
+        if (!plan.AnyOrder)
+        {
+            for (int k = 1; k < n; k++)
+            {
+                var sameName = Enumerable.Range(0, k).Where(j => plan.Steps[j].Name == plan.Steps[k].Name).ToList();
+                string used = sameName.Count == 0 ? "" : $" AND ev.k NOT IN ({string.Join(", ", sameName.Select(j => $"s.k{j}"))})";
+                sql.Append($"""
+                    ,
+                    s{k} AS (
+                        SELECT s.pid, {Carried(k)}, min(ev.t) AS t{k}{(tie[k] ? $", min(ev.k) AS k{k}" : "")}
+                        FROM s{k - 1} s JOIN ev ON ev.pid = s.pid AND ev.m{k} AND ev.t >= s.t{k - 1} AND ev.t <= s.t0 + {window}{used}
+                        GROUP BY ALL
+                    )
+                    """);
+                reach.Add($"s{k}.t{k} AS r{k}");
+            }
+
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, " + string.Join(", ", reach) + " FROM s0 " +
+                string.Concat(Enumerable.Range(1, n - 1).Select(k => $"LEFT JOIN s{k} ON s{k}.pid = s0.pid ")) + ")");
+        }
+        else if (n > 1)
+        {
+            string firsts = string.Join(", ", Enumerable.Range(1, n - 1).Select(k => $"min(ev.t) FILTER (WHERE ev.m{k}) AS t{k}"));
+            string any = string.Join(" OR ", Enumerable.Range(1, n - 1).Select(k => $"ev.m{k}"));
+            string notEntry = tie[0] ? " AND ev.k <> s.k0" : "";
+            sql.Append($"""
+                ,
+                later AS (
+                    SELECT s.pid, {firsts}
+                    FROM s0 s JOIN ev ON ev.pid = s.pid AND ({any}) AND ev.t >= s.t0 AND ev.t <= s.t0 + {window}{notEntry}
+                    GROUP BY s.pid
+                )
+                """);
+            // In any order, step k is reached when steps 0..k all happened: at the latest of their times.
+            for (int k = 1; k < n; k++)
+            {
+                string all = string.Join(" AND ", Enumerable.Range(1, k).Select(j => $"l.t{j} IS NOT NULL"));
+                string greatest = string.Join(", ", Enumerable.Range(1, k).Select(j => $"l.t{j}").Prepend("s0.t0"));
+                reach.Add($"CASE WHEN {all} THEN greatest({greatest}) END AS r{k}");
+            }
+
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, " + string.Join(", ", reach) + " FROM s0 LEFT JOIN later l ON l.pid = s0.pid)");
+        }
+        else
+        {
+            sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, s0.t0 AS r0 FROM s0)");
+        }
+
+        string final = "chain";
+        if (plan.Exclusions.Count > 0)
+        {
+            var parts = plan.Exclusions.Select((x, i) =>
+                $"SELECT c.pid FROM chain c JOIN ev ON ev.pid = c.pid AND ev.x{i} AND c.r{x.FromStep} IS NOT NULL AND ev.t > c.r{x.FromStep} " +
+                $"AND CASE WHEN c.r{x.ToStep} IS NOT NULL THEN ev.t < c.r{x.ToStep} ELSE ev.t <= c.r0 + {window} END");
+            sql.Append($",\nexcluded AS ({string.Join(" UNION ", parts)}),\nkept AS (SELECT * FROM chain WHERE pid NOT IN (SELECT pid FROM excluded))");
+            final = "kept";
+        }
+
+        if (plan.Breakdown is null)
+        {
+            sql.Append($",\nlabeled AS (SELECT * EXCLUDE (b), NULL::VARCHAR AS bv, false AS other FROM {final})");
+        }
+        else
+        {
+            sql.Append($"""
+                ,
+                top AS (SELECT b, true AS keep FROM {final} GROUP BY b ORDER BY count(*) DESC, b NULLS LAST LIMIT {QueryPlanner.MaxBreakdownValues}),
+                labeled AS (
+                    SELECT f.* EXCLUDE (b), CASE WHEN top.keep THEN f.b END AS bv, top.keep IS NULL AS other
+                    FROM {final} f LEFT JOIN top ON f.b IS NOT DISTINCT FROM top.b
+                )
+                """);
+        }
+
+        return sql.ToString();
+    }
+
+    public string Retention(RetentionPlan plan, SqlScope scope)
+    {
+        var calendar = plan.Calendar;
+        var range = plan.Range;
+        string start = plan.Start is { } s ? Match(s, scope) : "true";
+        string ret = Match(plan.Return, scope);
+        bool attributes = (plan.Start is { } st && UsesAttributes(st, null)) || UsesAttributes(plan.Return, plan.Breakdown);
+        string names = plan.Start is { } s2 && !plan.Return.IsAny ? $" AND e.name IN ({Text(s2.Name!)}, {Text(plan.Return.Name!)})" : "";
+        string breakdown = plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
+        string firstWhere = plan.Start is null ? "" : "WHERE ms ";
+        string startRow = plan.Start is null ? "true" : start;
+        return $"""
+            WITH ev AS (
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {(plan.Breakdown is null ? "NULL::HUGEINT" : EventKey)} AS k, {breakdown} AS bv, {startRow} AS ms, {ret} AS mr
+                {From(scope, true, attributes)}
+                WHERE {Where(scope, null, range.To)}{names}
+            ),
+            firsts AS (SELECT pid, min(t) AS t0, {(plan.Breakdown is null ? "NULL::VARCHAR" : "arg_min(bv, k)")} AS b FROM ev {firstWhere}GROUP BY pid),
+            cohort AS (SELECT pid, {Bucket(calendar, "t0", range)} AS c, b FROM firsts WHERE t0 >= {Timestamp(range.From)}),
+            returns AS (
+                SELECT DISTINCT ev.pid, {Bucket(calendar, "ev.t", range)} AS r
+                FROM ev JOIN cohort ON cohort.pid = ev.pid WHERE ev.mr AND ev.t >= {Timestamp(range.From)}
+            ),
+            per_person AS (
+                SELECT cohort.pid, cohort.c, cohort.b, returns.r FROM cohort JOIN returns ON returns.pid = cohort.pid WHERE returns.r > cohort.c
+            )
+            SELECT 'size' AS kind, c, b, NULL::TIMESTAMP AS r, count(*) AS persons FROM cohort GROUP BY c, b
+            UNION ALL
+            {(plan.OnOrAfter
+                ? "SELECT 'ret', c, b, r, count(*) FROM (SELECT pid, c, b, max(r) AS r FROM per_person GROUP BY pid, c, b) GROUP BY c, b, r"
+                : "SELECT 'ret', c, b, r, count(*) FROM per_person GROUP BY c, b, r")}
+            """;
+    }
+
+    public string Paths(PathsPlan plan, SqlScope scope)
+    {
+        string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
+        string anchorKey = plan.FromStart ? "min" : "max";
+        string take = plan.FromStart ? "arg_min" : "arg_max";
+        return $"""
+            WITH ev AS (
+                SELECT {PersonId(scope)} AS pid, {EventKey} AS k, e.name AS n
+                {From(scope, true, false)}
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)}{exclude}
+            ),
+            anchor AS (SELECT pid, {anchorKey}(k) AS k FROM ev WHERE n = {Text(plan.Anchor)} GROUP BY pid),
+            paths AS (
+                SELECT ev.pid, {take}(ev.n, ev.k, {plan.Depth}) AS path
+                FROM ev JOIN anchor a ON a.pid = ev.pid AND ev.k {(plan.FromStart ? ">=" : "<=")} a.k
+                GROUP BY ev.pid
+            )
+            SELECT path, count(*) AS persons FROM paths GROUP BY path
+            """;
+    }
+
+    public string Lifecycle(LifecyclePlan plan, SqlScope scope, DateTimeOffset scanFrom)
+    {
+        var calendar = plan.Calendar;
+        var range = plan.Range;
+        string step = calendar.Interval switch
+        {
+            Interval.Hour => "INTERVAL 1 HOUR",
+            Interval.Day => "INTERVAL 1 DAY",
+            Interval.Week => "INTERVAL 7 DAY",
+            _ => "INTERVAL 1 MONTH",
+        };
+        var bucketRange = new TimeRange(scanFrom, range.To);
+        return $"""
+            WITH ev AS (
+                SELECT {PersonId(scope)} AS pid, e.time AS t
+                {From(scope, true, UsesAttributes(plan.Match, null))}
+                WHERE {Where(scope, null, range.To)} AND {Match(plan.Match, scope)}
+            ),
+            firsts AS (SELECT pid, {Bucket(calendar, "ft", bucketRange)} AS fb FROM (SELECT pid, min(t) AS ft FROM ev GROUP BY pid)),
+            act AS (SELECT DISTINCT pid, {Bucket(calendar, "t", bucketRange)} AS b FROM ev WHERE t >= {Timestamp(scanFrom)}),
+            cur AS (
+                SELECT a.b,
+                       count(*) FILTER (WHERE f.fb = a.b) AS n_new,
+                       count(*) FILTER (WHERE f.fb < a.b AND p.pid IS NOT NULL) AS n_ret,
+                       count(*) FILTER (WHERE f.fb < a.b AND p.pid IS NULL) AS n_res
+                FROM act a JOIN firsts f ON f.pid = a.pid LEFT JOIN act p ON p.pid = a.pid AND p.b = a.b - {step}
+                GROUP BY a.b
+            ),
+            dorm AS (
+                SELECT p.b + {step} AS b, count(*) AS n
+                FROM act p LEFT JOIN act a ON a.pid = p.pid AND a.b = p.b + {step}
+                WHERE a.pid IS NULL
+                GROUP BY 1
+            )
+            SELECT 'cur' AS kind, b, n_new, n_ret, n_res FROM cur
+            UNION ALL
+            SELECT 'dorm', b, n, 0, 0 FROM dorm
+            """;
+    }
+
+    public string EngagementScore(SqlScope scope, string personId) => $"""
+        SELECT coalesce(sum(coalesce(e.value, {WeightCase(scope)})), 0)
+        FROM events e
+        WHERE e.app_id = {Text(scope.AppId)} AND NOT e.internal
+          AND e.person_id IN (SELECT {Text(personId)} UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = {Text(scope.AppId)} AND person_id = {Text(personId)})
+        """;
+
+    // ---- building blocks ----
+
+    private static string PersonId(SqlScope scope) => scope.HasOverrides ? "coalesce(o.person_id, e.person_id)" : "e.person_id";
+
+    private static string From(SqlScope scope, bool needsPerson, bool needsAttributes)
+    {
+        var sql = new StringBuilder("FROM events e");
+        if ((needsPerson || needsAttributes) && scope.HasOverrides)
+            sql.Append(" LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id");
+        if (needsAttributes)
+        {
+            int i = 0;
+            foreach (var table in scope.AttributeTables.Values)
+                sql.Append($" LEFT JOIN {table} a{i} ON a{i++}.pid = {PersonId(scope)}");
+        }
+        return sql.ToString();
+    }
+
+    private static string Where(SqlScope scope, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var sql = new StringBuilder($"e.app_id = {Text(scope.AppId)} AND NOT e.internal");
+        if (from is { } f) sql.Append($" AND e.time >= {Timestamp(f)}");
+        if (to is { } t) sql.Append($" AND e.time <= {Timestamp(t)}");
+        return sql.ToString();
+    }
+
+    private static bool UsesAttributes(EventMatch match, FieldRef? breakdown) =>
+        match.Filters.Any(f => f.Field.IsAttribute) || breakdown is { IsAttribute: true };
+
+    private static string Match(EventMatch match, SqlScope scope)
+    {
+        var parts = new List<string>();
+        if (match.Name is { } name) parts.Add($"e.name = {Text(name)}");
+        parts.AddRange(match.Filters.Select(f => Filter(f, scope)));
+        return parts.Count == 0 ? "true" : "(" + string.Join(" AND ", parts) + ")";
+    }
+
+    private static string Filter(FilterPlan filter, SqlScope scope)
+    {
+        string s = StringOf(filter.Field, scope);
+        string Eq(Literal v) => v.Kind switch
+        {
+            LiteralKind.Number => $"TRY_CAST({s} AS DOUBLE) = {Number(v.Number)}",
+            LiteralKind.Boolean => $"{s} = {Text(v.Text)}",
+            _ => $"{s} = {Text(v.Text)}",
+        };
+        string Compare(string op) => filter.Values[0].Kind == LiteralKind.Number
+            ? $"TRY_CAST({s} AS DOUBLE) {op} {Number(filter.Values[0].Number)}"
+            : $"{s} {op} {Text(filter.Values[0].Text)}";
+        string contains = filter.Values.Count > 0 ? $"contains(lower({s}), {Text(filter.Values[0].Text.ToLowerInvariant())})" : "";
+        string any = "(" + string.Join(" OR ", filter.Values.Select(Eq)) + ")";
+        return filter.Operator switch
+        {
+            FilterOperator.Eq => $"coalesce({Eq(filter.Values[0])}, false)",
+            FilterOperator.Neq => $"NOT coalesce({Eq(filter.Values[0])}, false)",
+            FilterOperator.Gt => $"coalesce({Compare(">")}, false)",
+            FilterOperator.Gte => $"coalesce({Compare(">=")}, false)",
+            FilterOperator.Lt => $"coalesce({Compare("<")}, false)",
+            FilterOperator.Lte => $"coalesce({Compare("<=")}, false)",
+            FilterOperator.Contains => $"coalesce({contains}, false)",
+            FilterOperator.NotContains => $"NOT coalesce({contains}, false)",
+            FilterOperator.In => $"coalesce({any}, false)",
+            FilterOperator.NotIn => $"NOT coalesce({any}, false)",
+            FilterOperator.IsSet => $"({s} IS NOT NULL)",
+            _ => $"({s} IS NULL)",
+        };
+    }
+
+    /// <summary>A property or attribute as text (JSON strings unquoted, numbers and booleans as their JSON text).</summary>
+    private static string StringOf(FieldRef field, SqlScope scope) => field.IsAttribute
+        ? AttributeAlias(scope, field.Name) is { } alias ? $"{alias}.v" : "NULL::VARCHAR"
+        : $"json_extract_string(e.properties, {Text("$.\"" + field.Name + "\"")})";
+
+    private static string? AttributeAlias(SqlScope scope, string name)
+    {
+        int i = 0;
+        foreach (var key in scope.AttributeTables.Keys)
+        {
+            if (key == name) return "a" + i.ToString(CultureInfo.InvariantCulture);
+            i++;
+        }
+
+        return null;
+    }
+
+    private static string NumberOf(string property) => property == "value"
+        ? "e.value"
+        : $"TRY_CAST(json_extract_string(e.properties, {Text("$.\"" + property + "\"")}) AS DOUBLE)";
+
+    private static string WeightCase(SqlScope scope)
+    {
+        var custom = scope.Weights.Where(w => w.Value != Lodestar.Core.Events.EventDefinition.DefaultWeight).ToList();
+        if (custom.Count == 0) return Number(Lodestar.Core.Events.EventDefinition.DefaultWeight);
+        return "CASE e.name " + string.Concat(custom.Select(w => $"WHEN {Text(w.Key)} THEN {Number(w.Value)} ")) +
+               $"ELSE {Number(Lodestar.Core.Events.EventDefinition.DefaultWeight)} END";
+    }
+
+    /// <summary>The local period start of a UTC TIMESTAMP column, for the zone's offsets over <paramref name="range"/>.</summary>
+    private static string Bucket(LocalCalendar calendar, string column, TimeRange range)
+    {
+        string local = column;
+        if (!calendar.IsUtc)
+        {
+            var segments = calendar.OffsetSegments(range.From, range.To);
+            string offset;
+            if (segments.Count == 1)
+            {
+                offset = ((long)segments[0].Offset.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                var cases = new StringBuilder("CASE");
+                for (int i = 1; i < segments.Count; i++)
+                    cases.Append($" WHEN {column} < {Timestamp(segments[i].UtcStart)} THEN {(long)segments[i - 1].Offset.TotalSeconds}");
+                cases.Append($" ELSE {(long)segments[^1].Offset.TotalSeconds} END");
+                offset = cases.ToString();
+            }
+
+            local = $"({column} + to_seconds({offset}))";
+        }
+
+        return calendar.Interval switch
+        {
+            Interval.Hour => $"date_trunc('hour', {local})",
+            Interval.Day => $"date_trunc('day', {local})",
+            Interval.Week => $"date_trunc('week', {local})",
+            _ => $"date_trunc('month', {local})",
+        };
+    }
+
+    public static string Text(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Timestamp(DateTimeOffset instant) => Timestamp(instant.UtcDateTime);
+
+    private static string Timestamp(DateTime utc) =>
+        "TIMESTAMP '" + utc.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "'";
+}

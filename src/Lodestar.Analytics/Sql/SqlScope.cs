@@ -1,0 +1,12 @@
+namespace Lodestar.Analytics.Sql;
+
+/// <summary>
+/// What a dialect needs besides the plan: the app, whether any merged persons exist (else the override join is
+/// skipped), the tables holding the person attributes the query uses (name → table of <c>(pid, v)</c>), and the
+/// event weights.
+/// </summary>
+public sealed record SqlScope(
+    string AppId,
+    bool HasOverrides,
+    IReadOnlyDictionary<string, string> AttributeTables,
+    IReadOnlyDictionary<string, double> Weights);
