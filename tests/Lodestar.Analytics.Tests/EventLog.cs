@@ -4,6 +4,7 @@ using Lodestar.Analytics.Execution;
 using Lodestar.Core.Events;
 using Lodestar.Core.Profiles;
 using Lodestar.Storage.DuckDb;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Lodestar.Analytics.Tests;
@@ -23,7 +24,7 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
     {
         Store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"));
         Settings = new AnalyticsOptions { QueryTimeout = timeout ?? TimeSpan.FromSeconds(30) };
-        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this), Options.Create(Settings));
+        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this, NullLogger<DuckDbQueryRunner>.Instance), Options.Create(Settings));
     }
 
     public DuckDbEventStore Store { get; }

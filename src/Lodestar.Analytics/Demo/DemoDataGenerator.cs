@@ -75,7 +75,7 @@ public sealed class DemoDataGenerator
                 Zone = zone,
                 Platform = random.Next(Platforms.Length),
                 Plan = Plans[random.Next(Plans.Length)],
-                DailyActivity = random.NextDouble() switch { < 0.35 => 0.06, < 0.75 => 0.2, < 0.93 => 0.45, _ => 0.8 },
+                DailyActivity = random.NextDouble() switch { < 0.35 => 0.07, < 0.75 => 0.23, < 0.93 => 0.5, _ => 0.85 },
                 SecondDeviceDay = random.NextDouble() < 0.15 ? -2 : -1,
                 Age = 18 + random.Next(50),
             };
@@ -199,7 +199,7 @@ public sealed class DemoDataGenerator
 
         var t = at ?? SessionStart(user, day, r);
         if (at is null) events.Add(Track("App Open", userId, anonymous, t, null, Context(user)));
-        int actions = 2 + r.Next(6);
+        int actions = 3 + r.Next(7);
         for (int i = 0; i < actions; i++)
         {
             t = t.AddSeconds(5 + r.Next(240));

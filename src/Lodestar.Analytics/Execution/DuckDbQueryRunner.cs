@@ -8,6 +8,7 @@ using Lodestar.Analytics.Sql;
 using Lodestar.Core.Events;
 using Lodestar.Core.Profiles;
 using Lodestar.Storage.DuckDb;
+using Microsoft.Extensions.Logging;
 
 namespace Lodestar.Analytics.Execution;
 
@@ -16,7 +17,8 @@ namespace Lodestar.Analytics.Execution;
 /// or the caller gives up. Person attributes (kept in the state store) are mirrored into an in-memory DuckDB database,
 /// one table per attribute, rebuilt only when profiles have changed since it was built.
 /// </summary>
-public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions)
+public sealed partial class DuckDbQueryRunner(
+    DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions, ILogger<DuckDbQueryRunner> logger)
 {
     public const string MirrorCatalog = "lodestar_attributes";
 
@@ -51,9 +53,16 @@ public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeR
         }
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            LogTimedOut(logger, appId, timeout.TotalSeconds);
             throw new QueryTimeoutException(timeout);
         }
     }
+
+    [LoggerMessage(4001, LogLevel.Warning, "An analytics query of app {AppId} ran past its limit of {Seconds} s and was interrupted")]
+    private static partial void LogTimedOut(ILogger logger, string appId, double seconds);
+
+    [LoggerMessage(4002, LogLevel.Debug, "Mirrored attribute {Attribute} of app {AppId} ({Persons} persons) into DuckDB")]
+    private static partial void LogMirrored(ILogger logger, string attribute, string appId, long persons);
 
     private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
     {
@@ -86,14 +95,18 @@ public sealed class DuckDbQueryRunner(DuckDbEventStore store, IProfileAttributeR
             string table = "a_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId + "\n" + name)), 0, 12).ToLowerInvariant();
             string building = table + "_next";
             session.NonQuery($"CREATE OR REPLACE TABLE {MirrorCatalog}.{building} (pid VARCHAR, v VARCHAR)");
+            long persons = 0;
             using (var appender = session.Connection.CreateAppender(MirrorCatalog, null, building))
             {
                 foreach (var (personId, values) in attributes.Read(appId, [name]))
                 {
                     if (AsText(values[0]) is not { } text) continue;
                     appender.CreateRow().AppendValue(personId).AppendValue(text).EndRow();
+                    persons++;
                 }
             }
+
+            LogMirrored(logger, name, appId, persons);
 
             // Swap in one statement so a query running on the old table is never left without one.
             session.NonQuery($"""

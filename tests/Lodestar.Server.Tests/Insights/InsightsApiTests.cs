@@ -216,4 +216,15 @@ public sealed class InsightsApiTests : IDisposable
         var bad = await admin.PutAsync($"/api/v1/apps/{app.Id}/events/Login", new StringContent("""{"weight": -1}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
+
+    [Fact]
+    public async Task OpenApiDocument_ListsTheInsightsAndCatalogEndpoints()
+    {
+        using var client = _factory.CreateClient();
+        string document = await client.GetStringAsync("/openapi/v1.json");
+        foreach (string path in new[] { "trends", "funnels", "funnels/persons", "funnels/time-to-convert", "retention", "paths", "lifecycle" })
+            Assert.Contains($"\"/api/v1/apps/{{appId}}/insights/{path}\"", document);
+        Assert.Contains("\"/api/v1/apps/{appId}/events/{name}/properties\"", document);
+        Assert.Contains("\"/api/v1/apps/{appId}/attributes\"", document);
+    }
 }
