@@ -46,12 +46,12 @@ public static class AppsCommand
         var rows = apps.Select(a =>
         {
             var keys = a.GetProperty("keys");
-            return new[]
+            return new string[]
             {
                 a.GetProperty("id").GetString()!, a.GetProperty("name").GetString()!, keys.GetProperty("production").GetString()!,
                 keys.GetProperty("development").GetString()!, keys.GetProperty("export").GetString()!, keys.GetProperty("segmentWriteKey").GetString()!,
             };
         }).ToList();
-        Table.Write(["id", "name", "production", "development", "export", "segmentWriteKey"], rows);
+        Query.Table.Print(["id", "name", "production", "development", "export", "segmentWriteKey"], rows);
     }
 }

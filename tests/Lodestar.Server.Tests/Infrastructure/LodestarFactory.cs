@@ -48,7 +48,8 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
         return $"http://127.0.0.1:{port}";
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nobody listens on right now.</summary>
+    public static int FreePort()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

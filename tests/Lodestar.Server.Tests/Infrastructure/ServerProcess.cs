@@ -20,7 +20,7 @@ public sealed class ServerProcess : IDisposable
 
     public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
     {
-        int port = FreePort();
+        int port = LodestarFactory.FreePort();
         string url = $"http://127.0.0.1:{port}";
         string serverDll = Path.Combine(AppContext.BaseDirectory, "Lodestar.Server.dll");
         var info = new ProcessStartInfo("dotnet", $"\"{serverDll}\" --urls {url}")
@@ -82,14 +82,5 @@ public sealed class ServerProcess : IDisposable
     {
         Kill();
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
