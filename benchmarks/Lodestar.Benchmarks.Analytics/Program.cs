@@ -14,15 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 // End-to-end analytics benchmark: demo data through the ingestion pipeline, then each insight through the HTTP API
 // (warm, median of N runs) against a hand-written DuckDB query for the same answer on the same file (the floor).
-// Usage: dotnet run -c Release --project benchmarks/Lodestar.Benchmarks.Analytics -- [users] [days] [runs] [dataDir]
+// Usage: dotnet run -c Release --project benchmarks/Lodestar.Benchmarks.Analytics -- [users] [days] [runs] [dataDir] [duckdbMemoryLimit]
 int users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 int days = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 90;
 int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
 string dataDir = args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), $"lodestar-bench-analytics-{users}-{days}");
+string? memoryLimit = args.Length > 4 ? args[4] : null;
 const string Url = "http://127.0.0.1:5077";
 const string Token = "bench-token";
 
-var app = LodestarHost.Build(["--urls", Url, "--Lodestar:DataDir", dataDir, "--Lodestar:AdminToken", Token, "--Logging:LogLevel:Default", "Warning"]);
+string[] hostArgs = ["--urls", Url, "--Lodestar:DataDir", dataDir, "--Lodestar:AdminToken", Token, "--Logging:LogLevel:Default", "Warning"];
+var app = LodestarHost.Build(memoryLimit is null ? hostArgs : [.. hostArgs, "--Analytics:MemoryLimit", memoryLimit]);
 await app.StartAsync();
 var services = app.Services;
 var apps = services.GetRequiredService<IAppStore>();

@@ -9,6 +9,7 @@ using Lodestar.Core.Events;
 using Lodestar.Core.Profiles;
 using Lodestar.Storage.DuckDb;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lodestar.Analytics.Execution;
 
@@ -18,13 +19,15 @@ namespace Lodestar.Analytics.Execution;
 /// one table per attribute, rebuilt only when profiles have changed since it was built.
 /// </summary>
 public sealed partial class DuckDbQueryRunner(
-    DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions, ILogger<DuckDbQueryRunner> logger)
+    DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions, IOptions<AnalyticsOptions> options,
+    ILogger<DuckDbQueryRunner> logger)
 {
     public const string MirrorCatalog = "lodestar_attributes";
 
     private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table)> _mirrors = new();
     private readonly Lock _mirrorGate = new();
     private bool _attached;
+    private int _configured;
 
     public async Task<T> RunAsync<T>(
         string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken)
@@ -66,6 +69,8 @@ public sealed partial class DuckDbQueryRunner(
 
     private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
     {
+        if (options.Value.MemoryLimit is { } limit && Interlocked.Exchange(ref _configured, 1) == 0)
+            session.NonQuery($"SET memory_limit = {DuckDbDialect.Text(limit)}");
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
         var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
         var tables = new Dictionary<string, string>(StringComparer.Ordinal);
