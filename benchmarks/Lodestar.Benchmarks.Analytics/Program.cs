@@ -24,7 +24,7 @@ const string Url = "http://127.0.0.1:5077";
 const string Token = "bench-token";
 
 string[] hostArgs = ["--urls", Url, "--Lodestar:DataDir", dataDir, "--Lodestar:AdminToken", Token, "--Logging:LogLevel:Default", "Warning"];
-var app = LodestarHost.Build(memoryLimit is null ? hostArgs : [.. hostArgs, "--Analytics:MemoryLimit", memoryLimit]);
+var app = LodestarHost.Build(memoryLimit is null ? hostArgs : [.. hostArgs, "--Lodestar:DuckDbMemoryLimit", memoryLimit]);
 await app.StartAsync();
 var services = app.Services;
 var apps = services.GetRequiredService<IAppStore>();

@@ -25,7 +25,7 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
         Store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"));
         Settings = new AnalyticsOptions { QueryTimeout = timeout ?? TimeSpan.FromSeconds(30) };
         var options = Options.Create(Settings);
-        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this, options, NullLogger<DuckDbQueryRunner>.Instance), options);
+        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this, NullLogger<DuckDbQueryRunner>.Instance), options);
     }
 
     public DuckDbEventStore Store { get; }

@@ -19,7 +19,7 @@ namespace Lodestar.Analytics.Execution;
 /// one table per attribute, rebuilt only when profiles have changed since it was built.
 /// </summary>
 public sealed partial class DuckDbQueryRunner(
-    DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions, IOptions<AnalyticsOptions> options,
+    DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions,
     ILogger<DuckDbQueryRunner> logger)
 {
     public const string MirrorCatalog = "lodestar_attributes";
@@ -27,7 +27,6 @@ public sealed partial class DuckDbQueryRunner(
     private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table)> _mirrors = new();
     private readonly Lock _mirrorGate = new();
     private bool _attached;
-    private int _configured;
 
     public async Task<T> RunAsync<T>(
         string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken)
@@ -69,8 +68,6 @@ public sealed partial class DuckDbQueryRunner(
 
     private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
     {
-        if (options.Value.MemoryLimit is { } limit && Interlocked.Exchange(ref _configured, 1) == 0)
-            session.NonQuery($"SET memory_limit = {DuckDbDialect.Text(limit)}");
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
         var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
         var tables = new Dictionary<string, string>(StringComparer.Ordinal);
