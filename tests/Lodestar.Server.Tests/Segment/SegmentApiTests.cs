@@ -210,6 +210,8 @@ public sealed class SegmentApiTests : IAsyncLifetime
     [InlineData("{\"userId\":\"u\",\"event\":\"E\",\"timestamp\":\"yesterday\"}", "timestamp must be an ISO-8601")]
     [InlineData("{\"userId\":\"u\",\"event\":\"E\",\"timestamp\":\"1970-01-01T00:00:00Z\"}", "older than the accepted window")]
     [InlineData("{\"userId\":\"u\",\"event\":\"E\",\"timestamp\":\"2999-01-01T00:00:00Z\"}", "in the future")]
+    [InlineData("{\"userId\":\"u\",\"event\":\"bad\\ud800\"}", "not a valid surrogate pair")]
+    [InlineData("{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"k\":\"\\udc00\"}}", "not a valid surrogate pair")]
     public async Task BadMessage_Is400ProblemSayingWhatWasWrong(string body, string expected)
     {
         var response = await _segment.PostJsonAsync("/v1/track", body);

@@ -45,7 +45,7 @@ public sealed class LeanplumArgs
         if (arg.Text is not null) return arg.Text;
         return arg.Json.ValueKind switch
         {
-            JsonValueKind.String => arg.Json.GetString(),
+            JsonValueKind.String => StringOf(arg.Json, name),
             JsonValueKind.Number => arg.Json.GetRawText(),
             JsonValueKind.True => "true",
             JsonValueKind.False => "false",
@@ -67,7 +67,7 @@ public sealed class LeanplumArgs
             if (arg.Json.ValueKind != JsonValueKind.String) throw new LeanplumFormatException($"{name} must be true or false.");
         }
 
-        string text = arg.Text ?? arg.Json.GetString()!;
+        string text = arg.Text ?? StringOf(arg.Json, name);
         if (text.Length == 0) return null;
         if (text.Equals("true", StringComparison.OrdinalIgnoreCase) || text == "1") return true;
         if (text.Equals("false", StringComparison.OrdinalIgnoreCase) || text == "0") return false;
@@ -83,7 +83,7 @@ public sealed class LeanplumArgs
             if (arg.Json.ValueKind != JsonValueKind.String) throw new LeanplumFormatException($"{name} must be a number.");
         }
 
-        string text = arg.Text ?? arg.Json.GetString()!;
+        string text = arg.Text ?? StringOf(arg.Json, name);
         if (text.Length == 0) return null;
         return ParseNumber(text) ?? throw new LeanplumFormatException($"{name} must be a number, not '{Truncate(text)}'.");
     }
@@ -102,7 +102,7 @@ public sealed class LeanplumArgs
     public IReadOnlyList<string>? StringList(string name)
     {
         if (!TryGet(name, out var arg)) return null;
-        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? arg.Json.GetString() : null);
+        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? StringOf(arg.Json, name) : null);
         if (text is not null && !text.TrimStart().StartsWith('['))
             return text.Length == 0 ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var array = Array(name);
@@ -112,7 +112,7 @@ public sealed class LeanplumArgs
         {
             list.Add(item.ValueKind switch
             {
-                JsonValueKind.String => item.GetString()!,
+                JsonValueKind.String => StringOf(item, name),
                 JsonValueKind.Number => item.GetRawText(),
                 _ => throw new LeanplumFormatException($"{name} must be a list of strings."),
             });
@@ -130,7 +130,7 @@ public sealed class LeanplumArgs
         const string Shape = "data must be a JSON array of actions, or the JSON text of {\"data\":[…]}.";
         if (!TryGet(LeanplumParams.Data, out var arg)) throw new LeanplumFormatException("Missing argument data.");
         JsonElement data = arg.Json;
-        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? arg.Json.GetString() : null);
+        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? StringOf(arg.Json, LeanplumParams.Data) : null);
         if (text is not null)
         {
             try
@@ -150,21 +150,40 @@ public sealed class LeanplumArgs
         return items;
     }
 
+    /// <summary>A JSON string's text; an escape that is half a surrogate pair is the client's error, not ours.</summary>
+    private static string StringOf(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new LeanplumFormatException($"{name} contains a \\uD800–\\uDFFF escape that is not a valid surrogate pair.");
+        }
+    }
+
+    /// <summary>Objects and arrays are stored as JSON text, which must stay readable (no lone surrogate escapes).</summary>
+    private static JsonElement Checked(JsonElement value, string name) =>
+        JsonText.HasLoneSurrogateEscape(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value))
+            ? throw new LeanplumFormatException($"{name} contains a \\uD800–\\uDFFF escape that is not a valid surrogate pair.")
+            : value;
+
     /// <summary>Names of the parameters given directly (not inherited).</summary>
     public IEnumerable<string> Names => _values.Keys;
 
     private JsonElement? Json(string name, JsonValueKind kind, string description)
     {
         if (!TryGet(name, out var arg)) return null;
-        if (arg.Text is null && arg.Json.ValueKind == kind) return arg.Json;
+        if (arg.Text is null && arg.Json.ValueKind == kind) return Checked(arg.Json, name);
         if (arg.Text is null && arg.Json.ValueKind == JsonValueKind.Null) return null;
-        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? arg.Json.GetString() : null);
+        string? text = arg.Text ?? (arg.Json.ValueKind == JsonValueKind.String ? StringOf(arg.Json, name) : null);
         if (text is null) throw new LeanplumFormatException($"{name} must be {description}.");
         if (string.IsNullOrWhiteSpace(text) || text == "null") return null;
         try
         {
             var parsed = JsonElement.Parse(text);
-            if (parsed.ValueKind == kind) return parsed;
+            if (parsed.ValueKind == kind) return Checked(parsed, name);
         }
         catch (JsonException)
         {

@@ -20,6 +20,8 @@ public sealed class SegmentMessageParser(EventValidator validator)
     public ParsedMessage Parse(JsonElement message, string? type, DateTimeOffset receivedAt, DateTimeOffset? batchSentAt, string path = "")
     {
         if (message.ValueKind != JsonValueKind.Object) return ParsedMessage.Fail($"{Root(path)} must be a JSON object.", null);
+        if (JsonText.HasLoneSurrogateEscape(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(message)))
+            return ParsedMessage.Fail($"{Root(path)} contains a \\uD800–\\uDFFF escape that is not a valid surrogate pair; send the text as UTF-8 or as a full pair.", null);
         string? messageId = null;
         try
         {
