@@ -159,6 +159,26 @@ public sealed class ExperimentResultsTests : IDisposable
     }
 
     [Fact]
+    public async Task Daily_GivesTheResultAsItStoodAtEachDayEnd()
+    {
+        Seed();
+        var points = await Engine.DailyAsync(EventLog.App, Query(("metric", "conversion"), ("event", "Purchase"), ("window", "7d")), default);
+
+        Assert.NotNull(points);
+        Assert.Equal(10, points.Count); // Jan 1 (first exposure) to Jan 10 (p2's purchase)
+        Assert.Equal(EventLog.T("2024-01-02T00:00:00Z"), points[0].At);
+        Assert.All(points, p => Assert.Equal(["ctl", "b"], p.Arms.Select(a => a.VariantId)));
+        AssertRow(points[0].Arms[0].Row, users: 2, sum: 0, sumSquares: 0); // p3 not yet exposed, p1 not yet bought
+        AssertRow(points[0].Arms[1].Row, users: 4, sum: 0, sumSquares: 0); // p4's purchase is at the day end itself
+        AssertRow(points[1].Arms[0].Row, users: 3, sum: 0, sumSquares: 0);
+        AssertRow(points[1].Arms[1].Row, users: 4, sum: 1, sumSquares: 1);
+        AssertRow(points[^1].Arms[0].Row, users: 3, sum: 1, sumSquares: 1);
+        AssertRow(points[^1].Arms[1].Row, users: 4, sum: 3, sumSquares: 3);
+        var overall = await Run(("metric", "conversion"), ("event", "Purchase"), ("window", "7d"));
+        Assert.Equal(Json(overall.Analysis.Value!), Json(points[^1].Analysis.Value!));
+    }
+
+    [Fact]
     public async Task NoExposures_GivesNull()
     {
         Seed();

@@ -11,7 +11,14 @@ namespace Lodestar.Analytics.Experiments;
 /// </summary>
 public static class ExperimentSql
 {
-    public static string Aggregate(SqlScope scope, ExperimentMetricQuery query)
+    /// <summary>The most day ends a daily (cumulative) result has; later days are left off.</summary>
+    public const int MaxDays = 400;
+
+    /// <param name="daily">
+    /// When true, one set of arm rows per UTC day end (first column <c>day_end</c>), from the first exposure's day to the
+    /// day of the last exposure or metric event: the result as it stood at that moment (exposures and events before it).
+    /// </param>
+    public static string Aggregate(SqlScope scope, ExperimentMetricQuery query, bool daily = false)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(query);
@@ -63,6 +70,19 @@ public static class ExperimentSql
             : query.PreWindowSeconds is { } pw ? $"ev.time >= x.t0 - {Seconds(pw)}" : "ev.time >= x.t0";
         string number = query.Property is null or "value" ? "e.value" : $"TRY_CAST({Prop(query.Property)} AS DOUBLE)";
 
+        string asOf = daily ? " AND ev.time < x.day_end" : "";
+        string dayColumn = daily ? "x.day_end AS day_end, " : "";
+        string dayKey = daily ? "day_end, " : "";
+        string exposed = daily
+            ? $"""
+              (SELECT x.*, d.day_end FROM exposure x JOIN (
+                  SELECT unnest(generate_series(first_day, least(last_day, first_day + INTERVAL {MaxDays - 1} DAY), INTERVAL 1 DAY)) + INTERVAL 1 DAY AS day_end
+                  FROM (SELECT date_trunc('day', min(t0)) AS first_day,
+                               date_trunc('day', greatest(max(t0), coalesce((SELECT max(time) FROM ev), max(t0)))) AS last_day
+                        FROM exposure)) d ON x.t0 < d.day_end)
+              """
+            : "exposure";
+
         return $"""
             WITH exposure AS (
                 SELECT {pid} AS pid, min(e.time) AS t0,
@@ -79,17 +99,17 @@ public static class ExperimentSql
                 WHERE {app} AND {eventNames}
             ),
             per_person AS (
-                SELECT x.variant AS variant, x.variant_name AS variant_name,
+                SELECT {dayColumn}x.variant AS variant, x.variant_name AS variant_name,
                        CAST({main} AS DOUBLE) AS m, CAST({denominator} AS DOUBLE) AS d, CAST({covariate} AS DOUBLE) AS c
-                FROM exposure x LEFT JOIN ev ON ev.pid = x.pid AND {join}
-                GROUP BY x.pid, x.variant, x.variant_name
+                FROM {exposed} x LEFT JOIN ev ON ev.pid = x.pid AND {join}{asOf}
+                GROUP BY {(daily ? "x.day_end, " : "")}x.pid, x.variant, x.variant_name
             )
-            SELECT variant, min(variant_name) AS variant_name, CAST(count(*) AS DOUBLE) AS users,
+            SELECT {dayKey}variant, min(variant_name) AS variant_name, CAST(count(*) AS DOUBLE) AS users,
                    sum(m) AS main_sum, sum(m * m) AS main_ss, sum(d) AS den_sum, sum(d * d) AS den_ss, sum(m * d) AS main_den,
                    sum(c) AS cov_sum, sum(c * c) AS cov_ss, sum(m * c) AS main_cov
             FROM per_person
-            GROUP BY variant
-            ORDER BY variant
+            GROUP BY {dayKey}variant
+            ORDER BY {dayKey}variant
             """;
     }
 

@@ -36,7 +36,56 @@ public static class ExperimentResultsApi
                 "day, denominatorEvent; cuped=true&preWindow=14d; variants=a,b (baseline first; default by variantId, Control first); " +
                 "engine, differenceType, alpha, sequential, correction.");
 
+        api.MapGet("/apps/{appId}/ab-tests/{testId}/results/timeseries", GetTimeseries)
+            .WithTags("Experiments")
+            .WithName("AbTestResultsTimeseries")
+            .WithSummary("Cumulative A/B-test results: the result as it stood at each UTC day end (interval=day), from the " +
+                "first exposure's day to the last exposure or metric event (at most 400 days). Same parameters as /results.");
+
         return api;
+    }
+
+    public sealed record ResultsPointResponse(
+        DateTimeOffset At, IReadOnlyList<ArmResponse> Arms, AnalyzeResponse? Result, IReadOnlyDictionary<string, string[]>? Errors);
+
+    public sealed record ExperimentTimeseriesResponse(string TestId, string Metric, string Baseline, IReadOnlyList<ResultsPointResponse> Points);
+
+    internal static async Task<Results<Ok<ExperimentTimeseriesResponse>, ProblemHttpResult>> GetTimeseries(
+        string appId, string testId, HttpRequest request, IAppStore apps, DuckDbQueryRunner runner,
+        IOptions<AnalyticsOptions> options, CancellationToken cancellationToken)
+    {
+        if (apps.Find(appId) is null) return Problems.NotFound($"No app has the id '{appId}'.");
+        ExperimentMetricQuery query;
+        try
+        {
+            query = ExperimentMetricQuery.Parse(testId, name => request.Query.TryGetValue(name, out var v) ? v.ToString() : null);
+            string interval = request.Query["interval"].ToString();
+            if (interval is not ("" or "day")) throw new QueryValidationException("interval", $"interval '{interval}' is not supported; use day.");
+        }
+        catch (QueryValidationException ex)
+        {
+            return Problems.BadRequest(ex.Message, new Dictionary<string, object?> { ["field"] = ex.Field });
+        }
+
+        var fresh = request.HttpContext.RequestServices.GetRequiredService<Users.ReadYourWrites>();
+        await fresh.EventsAsync(cancellationToken);
+        IReadOnlyList<ExperimentResultsPoint>? points;
+        try
+        {
+            points = await new ExperimentResultsEngine(runner, options).DailyAsync(appId, query, cancellationToken);
+        }
+        catch (QueryTimeoutException ex)
+        {
+            return Problems.Create(StatusCodes.Status504GatewayTimeout, "The query took too long.", ex.Message);
+        }
+
+        if (points is null) return Problems.NotFound($"App '{appId}' has no exposures ({ExperimentMetricQuery.ExposureEvent}) to test '{testId}'.");
+        var response = points.Select(p => new ResultsPointResponse(
+            p.At,
+            p.Arms.Select(a => new ArmResponse(a.VariantId, a.VariantName, a.Row)).ToList(),
+            p.Analysis.Value,
+            p.Analysis.IsValid ? null : p.Analysis.Errors)).ToList();
+        return TypedResults.Ok(new ExperimentTimeseriesResponse(testId, request.Query["metric"].ToString(), points[0].Arms[0].VariantId, response));
     }
 
     internal static async Task<Results<Ok<ExperimentResultsResponse>, ValidationProblem, ProblemHttpResult>> GetResults(

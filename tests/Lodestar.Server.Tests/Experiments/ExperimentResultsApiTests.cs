@@ -56,6 +56,24 @@ public sealed class ExperimentResultsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Timeseries_GivesOnePointPerDayEnd()
+    {
+        var app = await SeedAsync();
+        using var admin = _factory.CreateAdminClient();
+
+        var json = await (await admin.GetAsync($"/api/v1/apps/{app.Id}/ab-tests/checkout/results/timeseries?metric=conversion&event=Purchase&window=7d&interval=day")).JsonAsync();
+        var points = json.GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(20, points.Count); // Jan 1 to Jan 20 (t3's late purchase)
+        // End of Jan 1: t1 has bought; c1's purchase at Jan 2 00:00 is not before the day end.
+        Assert.Equal([0.0, 1.0], points[0].GetProperty("arms").EnumerateArray().Select(a => a.GetProperty("row").GetProperty("mainSum").GetDouble()));
+        Assert.Equal([1.0, 2.0], points[^1].GetProperty("arms").EnumerateArray().Select(a => a.GetProperty("row").GetProperty("mainSum").GetDouble()));
+
+        var week = await admin.GetAsync($"/api/v1/apps/{app.Id}/ab-tests/checkout/results/timeseries?metric=conversion&event=Purchase&interval=week");
+        Assert.Equal(HttpStatusCode.BadRequest, week.StatusCode);
+        Assert.Equal("interval", (await week.JsonAsync()).GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Results_BadMetricIs400_UnknownTestIs404()
     {
         var app = await SeedAsync();
