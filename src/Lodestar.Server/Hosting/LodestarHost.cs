@@ -120,6 +120,7 @@ public static class LodestarHost
         api.MapUsersApi();
         api.MapExportApi();
         api.MapStatisticsApi();
+        Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);
         api.MapInsightsApi();
         api.MapCatalogApi();
         return app;
