@@ -243,6 +243,32 @@ public sealed class ExperimentResultsTests : IDisposable
     }
 
     [Fact]
+    public async Task Breakdown_KeepsThe25ValuesWithTheMostExposedPersons_FoldsTheRestIntoOther_AndMissingIsNone()
+    {
+        void Expose(string id, string variant, string? platform) => _log.Add(id, ExperimentMetricQuery.ExposureEvent, "2024-01-01T00:00:00Z",
+            platform is null ? new { testId = "t1", variantId = variant } : new { testId = "t1", variantId = variant, platform });
+
+        for (int i = 1; i <= 25; i++) Expose($"p{i}", i % 2 == 0 ? "b" : "ctl", $"v{i:00}");
+        Expose("q1", "ctl", "v99");
+        Expose("q2", "b", "v99");
+        Expose("q3", "b", "v99");
+        Expose("n1", "b", null);
+
+        var results = await Run(("metric", "count"), ("event", "Purchase"), ("breakdown", "property:platform"));
+
+        Assert.Equal(29, results.Arms.Sum(a => a.Row.Users!.Value));
+        var values = results.Breakdowns!.Select(b => b.Value).ToList();
+        Assert.Equal(26, values.Count); // 25 kept values and "other"
+        Assert.Equal("v99", values[0]); // 3 exposed persons
+        Assert.Contains("(none)", values); // ties (1 person each) are kept by value: "(none)" sorts first
+        Assert.DoesNotContain("v24", values);
+        Assert.DoesNotContain("v25", values);
+        var other = results.Breakdowns!.Single(b => b.Value == "other");
+        Assert.Equal(2, other.Arms.Sum(a => a.Row.Users!.Value)); // v24 and v25
+        Assert.Equal(results.Arms.Select(a => a.VariantId), other.Arms.Select(a => a.VariantId)); // the overall order
+    }
+
+    [Fact]
     public async Task NoExposures_GivesNull()
     {
         Seed();

@@ -54,7 +54,7 @@ public static class ExperimentResultsApi
             .WithTags("Experiments")
             .WithName("AbTestResultsTimeseries")
             .WithSummary("Cumulative A/B-test results: the result as it stood at each UTC day end (interval=day), from the " +
-                "first exposure's day to the last exposure or metric event (at most 400 days). Same parameters as /results.");
+                "first exposure's day to the last exposure or metric event (at most 400 days). Same parameters as /results except breakdown.");
 
         return api;
     }
@@ -75,6 +75,8 @@ public static class ExperimentResultsApi
             query = ExperimentMetricQuery.Parse(testId, name => request.Query.TryGetValue(name, out var v) ? v.ToString() : null);
             string interval = request.Query["interval"].ToString();
             if (interval is not ("" or "day")) throw new QueryValidationException("interval", $"interval '{interval}' is not supported; use day.");
+            if (query.BreakdownProperty is not null)
+                throw new QueryValidationException("breakdown", "breakdown is supported on /results, not on /results/timeseries.");
         }
         catch (QueryValidationException ex)
         {

@@ -122,6 +122,10 @@ public sealed class ExperimentResultsApiTests : IDisposable
         var week = await admin.GetAsync($"/api/v1/apps/{app.Id}/ab-tests/checkout/results/timeseries?metric=conversion&event=Purchase&interval=week");
         Assert.Equal(HttpStatusCode.BadRequest, week.StatusCode);
         Assert.Equal("interval", (await week.JsonAsync()).GetProperty("field").GetString());
+
+        var breakdown = await admin.GetAsync($"/api/v1/apps/{app.Id}/ab-tests/checkout/results/timeseries?metric=conversion&event=Purchase&breakdown=property:platform");
+        Assert.Equal(HttpStatusCode.BadRequest, breakdown.StatusCode);
+        Assert.Equal("breakdown", (await breakdown.JsonAsync()).GetProperty("field").GetString());
     }
 
     [Fact]
