@@ -178,6 +178,96 @@ public sealed class ExperimentResultsTests : IDisposable
         Assert.Equal(Json(overall.Analysis.Value!), Json(points[^1].Analysis.Value!));
     }
 
+    /// <summary>
+    /// Platform on the exposure. ios: ctl i1 buys, i2, i3 do not; b i4, i5 buy, i6 does not. android: ctl a1, a2 buy,
+    /// a3 does not; b a4 does not, a5, a6, a7 buy (a7's later exposure says ios: the first exposure's platform wins).
+    /// </summary>
+    [Fact]
+    public async Task Breakdown_RunsTheEnginePerValue_AndCorrectsAcrossAllValuesAndArms()
+    {
+        void Person(string id, string variant, string platform, bool buys)
+        {
+            _log.Add(id, ExperimentMetricQuery.ExposureEvent, "2024-01-01T00:00:00Z",
+                new { testId = "t1", variantId = variant, variantName = variant == "ctl" ? "Control" : "Treatment", platform });
+            if (buys) _log.Add(id, "Purchase", "2024-01-02T00:00:00Z");
+        }
+
+        Person("i1", "ctl", "ios", true); Person("i2", "ctl", "ios", false); Person("i3", "ctl", "ios", false);
+        Person("i4", "b", "ios", true); Person("i5", "b", "ios", true); Person("i6", "b", "ios", false);
+        Person("a1", "ctl", "android", true); Person("a2", "ctl", "android", true); Person("a3", "ctl", "android", false);
+        Person("a4", "b", "android", false); Person("a5", "b", "android", true); Person("a6", "b", "android", true); Person("a7", "b", "android", true);
+        _log.Add("a7", ExperimentMetricQuery.ExposureEvent, "2024-01-03T00:00:00Z",
+            new { testId = "t1", variantId = "b", variantName = "Treatment", platform = "ios" });
+
+        var results = await Run(("metric", "conversion"), ("event", "Purchase"), ("window", "7d"), ("engine", "frequentist"),
+            ("correction", "holm-bonferroni"), ("breakdown", "property:platform"));
+
+        AssertRow(results.Arms[0].Row, users: 6, sum: 3, sumSquares: 3); // overall unchanged
+        AssertRow(results.Arms[1].Row, users: 7, sum: 5, sumSquares: 5);
+        Assert.NotNull(results.Breakdowns);
+        Assert.Equal(["android", "ios"], results.Breakdowns.Select(b => b.Value)); // 7 exposed, then 6
+        var hands = new (double Control, double Treatment, double TreatmentUsers)[] { (2, 3, 4), (1, 2, 3) };
+        var pValues = new double[2];
+        for (int b = 0; b < 2; b++)
+        {
+            var breakdown = results.Breakdowns[b];
+            Assert.Equal(["ctl", "b"], breakdown.Arms.Select(a => a.VariantId));
+            AssertRow(breakdown.Arms[0].Row, users: 3, sum: hands[b].Control, sumSquares: hands[b].Control);
+            AssertRow(breakdown.Arms[1].Row, users: hands[b].TreatmentUsers, sum: hands[b].Treatment, sumSquares: hands[b].Treatment);
+            var hand = StatisticsRequestHandler.Analyze(new AnalyzeRequest
+            {
+                Metric = new MetricSettings { StatisticType = "mean", MainMetricType = "binomial" },
+                Settings = new AnalysisSettings { StatsEngine = "frequentist" },
+                Variations =
+                [
+                    new VariationRow { Users = 3, MainSum = hands[b].Control, MainSumSquares = hands[b].Control },
+                    new VariationRow { Users = hands[b].TreatmentUsers, MainSum = hands[b].Treatment, MainSumSquares = hands[b].Treatment },
+                ],
+            });
+            pValues[b] = hand.Value!.Variations[1].PValue!.Value;
+            Assert.Equal(pValues[b], breakdown.Analysis.Value!.Variations[1].PValue!.Value, 12);
+            Assert.Equal(Json(hand.Value.Variations[0]), Json(breakdown.Analysis.Value.Variations[0]));
+        }
+
+        // Holm–Bonferroni by hand over the two p-values: the smaller times 2, the larger times 1, running maximum, capped at 1.
+        int lo = pValues[0] <= pValues[1] ? 0 : 1, hi = 1 - lo;
+        var expected = new double[2];
+        expected[lo] = Math.Min(1, 2 * pValues[lo]);
+        expected[hi] = Math.Max(expected[lo], Math.Min(1, pValues[hi]));
+        for (int b = 0; b < 2; b++)
+        {
+            var treatment = results.Breakdowns[b].Analysis.Value!.Variations[1];
+            Assert.Equal(expected[b], treatment.PValueAdjusted!.Value, 12);
+            Assert.NotNull(treatment.CiAdjusted);
+        }
+    }
+
+    [Fact]
+    public async Task Breakdown_KeepsThe25ValuesWithTheMostExposedPersons_FoldsTheRestIntoOther_AndMissingIsNone()
+    {
+        void Expose(string id, string variant, string? platform) => _log.Add(id, ExperimentMetricQuery.ExposureEvent, "2024-01-01T00:00:00Z",
+            platform is null ? new { testId = "t1", variantId = variant } : new { testId = "t1", variantId = variant, platform });
+
+        for (int i = 1; i <= 25; i++) Expose($"p{i}", i % 2 == 0 ? "b" : "ctl", $"v{i:00}");
+        Expose("q1", "ctl", "v99");
+        Expose("q2", "b", "v99");
+        Expose("q3", "b", "v99");
+        Expose("n1", "b", null);
+
+        var results = await Run(("metric", "count"), ("event", "Purchase"), ("breakdown", "property:platform"));
+
+        Assert.Equal(29, results.Arms.Sum(a => a.Row.Users!.Value));
+        var values = results.Breakdowns!.Select(b => b.Value).ToList();
+        Assert.Equal(26, values.Count); // 25 kept values and "other"
+        Assert.Equal("v99", values[0]); // 3 exposed persons
+        Assert.Contains("(none)", values); // ties (1 person each) are kept by value: "(none)" sorts first
+        Assert.DoesNotContain("v24", values);
+        Assert.DoesNotContain("v25", values);
+        var other = results.Breakdowns!.Single(b => b.Value == "other");
+        Assert.Equal(2, other.Arms.Sum(a => a.Row.Users!.Value)); // v24 and v25
+        Assert.Equal(results.Arms.Select(a => a.VariantId), other.Arms.Select(a => a.VariantId)); // the overall order
+    }
+
     [Fact]
     public async Task NoExposures_GivesNull()
     {
@@ -192,6 +282,8 @@ public sealed class ExperimentResultsTests : IDisposable
     [InlineData("window", "7x", "window")]
     [InlineData("alpha", "2", "alpha")]
     [InlineData("engine", "magic", "engine")]
+    [InlineData("breakdown", "platform", "breakdown")]
+    [InlineData("breakdown", "property:", "breakdown")]
     public void Parse_NamesTheBadParameter(string key, string value, string field)
     {
         var map = new Dictionary<string, string> { ["metric"] = "conversion", ["event"] = "Purchase", [key] = value };

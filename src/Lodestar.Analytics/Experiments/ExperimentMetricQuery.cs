@@ -56,6 +56,19 @@ public sealed record ExperimentMetricQuery
 
     public AnalysisSettings Settings { get; init; } = new();
 
+    /// <summary>
+    /// When set (<c>breakdown=property:NAME</c>), results are also given per value of this property of the person's
+    /// first exposure event (missing → <see cref="NoneValue"/>; beyond the <see cref="MaxBreakdownValues"/> values with
+    /// the most exposed persons → <see cref="OtherValue"/>).
+    /// </summary>
+    public string? BreakdownProperty { get; init; }
+
+    public const int MaxBreakdownValues = 25;
+
+    public const string NoneValue = "(none)";
+
+    public const string OtherValue = "other";
+
     public bool Binomial => Metric is ExperimentMetricType.Conversion or ExperimentMetricType.Retention;
 
     public MetricSettings MetricSettings => Metric switch
@@ -123,6 +136,15 @@ public sealed record ExperimentMetricQuery
                 throw new QueryValidationException("variants", "variants must list at least two distinct variantIds, comma-separated, the baseline first.");
         }
 
+        string? breakdown = null;
+        if (NonEmpty(parameter("breakdown")) is { } spec)
+        {
+            const string prefix = "property:";
+            breakdown = spec.StartsWith(prefix, StringComparison.Ordinal) ? spec[prefix.Length..].Trim() : null;
+            if (string.IsNullOrEmpty(breakdown) || breakdown.Length > 200 || breakdown.Any(c => char.IsControl(c) || c is '"' or '\\'))
+                throw new QueryValidationException("breakdown", $"breakdown must be property:NAME, NAME a property of the exposure event (got '{spec}').");
+        }
+
         var settings = new AnalysisSettings
         {
             StatsEngine = Choice(parameter("engine"), "engine", "bayesian", "bayesian", "frequentist"),
@@ -145,6 +167,7 @@ public sealed record ExperimentMetricQuery
             PreWindowSeconds = preWindow,
             Variants = variants,
             Settings = settings,
+            BreakdownProperty = breakdown,
         };
     }
 

@@ -1,4 +1,5 @@
 using Lodestar.Analytics.Execution;
+using Lodestar.Core.Statistics;
 using Lodestar.Core.Statistics.Api;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,15 @@ namespace Lodestar.Analytics.Experiments;
 public sealed record ExperimentArm(string VariantId, string? VariantName, VariationRow Row);
 
 /// <summary>The arms (baseline first), the statistics request built from them, and the engine's answer.</summary>
-public sealed record ExperimentResults(string TestId, IReadOnlyList<ExperimentArm> Arms, AnalyzeRequest Request, Validated<AnalyzeResponse> Analysis);
+public sealed record ExperimentResults(
+    string TestId, IReadOnlyList<ExperimentArm> Arms, AnalyzeRequest Request, Validated<AnalyzeResponse> Analysis,
+    IReadOnlyList<ExperimentBreakdown>? Breakdowns = null);
+
+/// <summary>
+/// The result for the persons whose first exposure had one breakdown value: arms in the overall order, and the analysis,
+/// whose adjusted p-values (and intervals) come from the correction applied across all breakdown values and arms together.
+/// </summary>
+public sealed record ExperimentBreakdown(string Value, IReadOnlyList<ExperimentArm> Arms, Validated<AnalyzeResponse> Analysis);
 
 /// <summary>The result as it stood at <see cref="At"/> (a UTC day end).</summary>
 public sealed record ExperimentResultsPoint(DateTimeOffset At, IReadOnlyList<ExperimentArm> Arms, Validated<AnalyzeResponse> Analysis);
@@ -23,12 +32,25 @@ public sealed class ExperimentResultsEngine(DuckDbQueryRunner runner, IOptions<A
     public async Task<ExperimentResults?> AnalyzeAsync(string appId, ExperimentMetricQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var arms = await runner.RunAsync(appId, [], options.Value.QueryTimeout, (session, scope) =>
+        bool breakdown = query.BreakdownProperty is not null;
+        var (arms, values) = await runner.RunAsync(appId, [], options.Value.QueryTimeout, (session, scope) =>
         {
-            var found = new List<ExperimentArm>();
-            using var reader = session.Execute(ExperimentSql.Aggregate(scope, query));
-            while (reader.Read()) found.Add(ReadArm(reader, 0, query));
-            return found;
+            var overall = new List<ExperimentArm>();
+            var byValue = new Dictionary<string, List<ExperimentArm>>(StringComparer.Ordinal);
+            using var reader = session.Execute(ExperimentSql.Aggregate(scope, query, breakdown: breakdown));
+            while (reader.Read())
+            {
+                if (!breakdown) overall.Add(ReadArm(reader, 0, query));
+                else if (reader.IsDBNull(0)) overall.Add(ReadArm(reader, 1, query));
+                else
+                {
+                    string value = reader.GetString(0);
+                    if (!byValue.TryGetValue(value, out var list)) byValue[value] = list = [];
+                    list.Add(ReadArm(reader, 1, query));
+                }
+            }
+
+            return (overall, byValue);
         }, cancellationToken).ConfigureAwait(false);
 
         if (arms.Count == 0) return null;
@@ -39,7 +61,77 @@ public sealed class ExperimentResultsEngine(DuckDbQueryRunner runner, IOptions<A
             Settings = query.Settings,
             Variations = ordered.Select(a => a.Row).ToList(),
         };
-        return new ExperimentResults(query.TestId, ordered, request, StatisticsRequestHandler.Analyze(request));
+        var breakdowns = breakdown ? Breakdowns(values, ordered, query) : null;
+        return new ExperimentResults(query.TestId, ordered, request, StatisticsRequestHandler.Analyze(request), breakdowns);
+    }
+
+    /// <summary>
+    /// Runs the engine per breakdown value (values by exposed persons, descending, then by value; arms in the overall
+    /// order) without a correction, then applies the requested correction across all (value × treatment arm) p-values.
+    /// </summary>
+    public static IReadOnlyList<ExperimentBreakdown> Breakdowns(
+        IReadOnlyDictionary<string, List<ExperimentArm>> values, IReadOnlyList<ExperimentArm> overallOrder, ExperimentMetricQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(overallOrder);
+        ArgumentNullException.ThrowIfNull(query);
+        var fixedOrder = query with { Variants = overallOrder.Select(a => a.VariantId).ToList() };
+        var q = query.Settings;
+        var settings = new AnalysisSettings
+        {
+            StatsEngine = q.StatsEngine, DifferenceType = q.DifferenceType, Alpha = q.Alpha,
+            SequentialTestingEnabled = q.SequentialTestingEnabled, SequentialTuningParameter = q.SequentialTuningParameter,
+            OneSidedIntervals = q.OneSidedIntervals, PriorProper = q.PriorProper, PriorMean = q.PriorMean, PriorStddev = q.PriorStddev,
+            RegressionAdjusted = q.RegressionAdjusted, Weights = q.Weights, TrafficPercentage = q.TrafficPercentage,
+            PhaseLengthDays = q.PhaseLengthDays, PValueCorrection = null,
+        };
+        var list = values
+            .OrderByDescending(v => v.Value.Sum(a => a.Row.Users ?? 0)).ThenBy(v => v.Key, StringComparer.Ordinal)
+            .Select(v =>
+            {
+                var arms = Order(v.Value, fixedOrder);
+                var request = new AnalyzeRequest { Metric = query.MetricSettings, Settings = settings, Variations = arms.Select(a => a.Row).ToList() };
+                return new ExperimentBreakdown(v.Key, arms, StatisticsRequestHandler.Analyze(request));
+            }).ToList();
+
+        var correction = query.Settings.PValueCorrection switch
+        {
+            "holm-bonferroni" => PValueCorrection.HolmBonferroni,
+            "benjamini-hochberg" => PValueCorrection.BenjaminiHochberg,
+            _ => PValueCorrection.None,
+        };
+        if (correction == PValueCorrection.None) return list;
+
+        var tested = new List<(int Breakdown, int Arm, double PValue)>();
+        for (int b = 0; b < list.Count; b++)
+        {
+            if (list[b].Analysis.Value is not { } analysis) continue;
+            for (int i = 1; i < analysis.Variations.Count; i++)
+                if (analysis.Variations[i].PValue is { } p) tested.Add((b, i, p));
+        }
+
+        if (tested.Count == 0) return list;
+        var adjusted = MultipleTestingCorrection.Adjust(tested.Select(t => t.PValue).ToList(), correction);
+        var result = list.ToArray();
+        for (int j = 0; j < tested.Count; j++)
+        {
+            var (b, i, _) = tested[j];
+            var analysis = result[b].Analysis.Value!;
+            var variation = analysis.Variations[i];
+            IReadOnlyList<double?>? ci = null;
+            if (variation.Uplift?.Mean is { } lift && variation.Ci is [var lower, var upper])
+            {
+                var (l, u) = MultipleTestingCorrection.AdjustedInterval(
+                    adjusted[j], lift, query.Settings.Alpha, lower ?? double.NegativeInfinity, upper ?? double.PositiveInfinity);
+                ci = [double.IsFinite(l) ? l : null, double.IsFinite(u) ? u : null];
+            }
+
+            var variations = analysis.Variations.ToArray();
+            variations[i] = variation with { PValueAdjusted = adjusted[j], CiAdjusted = ci };
+            result[b] = result[b] with { Analysis = Validated<AnalyzeResponse>.Success(analysis with { Variations = variations }) };
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -18,8 +18,15 @@ public static class ExperimentSql
     /// When true, one set of arm rows per UTC day end (first column <c>day_end</c>), from the first exposure's day to the
     /// day of the last exposure or metric event: the result as it stood at that moment (exposures and events before it).
     /// </param>
-    public static string Aggregate(SqlScope scope, ExperimentMetricQuery query, bool daily = false)
+    /// <param name="breakdown">
+    /// When true (needs <see cref="ExperimentMetricQuery.BreakdownProperty"/>; not with <paramref name="daily"/>), the first
+    /// column is <c>bvalue</c>: the property of the person's first exposure (missing → "(none)", beyond the 25 values with
+    /// the most exposed persons → "other"); rows with a NULL <c>bvalue</c> are the overall arms (GROUPING SETS).
+    /// </param>
+    public static string Aggregate(SqlScope scope, ExperimentMetricQuery query, bool daily = false, bool breakdown = false)
     {
+        if (breakdown && (daily || query?.BreakdownProperty is null))
+            throw new ArgumentException("A breakdown needs a breakdown property and cannot be daily.", nameof(breakdown));
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(query);
         string pid = scope.HasOverrides ? "coalesce(o.person_id, e.person_id)" : "e.person_id";
@@ -73,6 +80,23 @@ public static class ExperimentSql
         string asOf = daily ? " AND ev.time < x.day_end" : "";
         string dayColumn = daily ? "x.day_end AS day_end, " : "";
         string dayKey = daily ? "day_end, " : "";
+        string bExposure = breakdown
+            ? $",\n                       arg_min(coalesce({Prop(query.BreakdownProperty!)}, {Text(ExperimentMetricQuery.NoneValue)}), e.time) AS bvalue"
+            : "";
+        string bTop = breakdown
+            ? $"""
+              top_values AS (
+                  SELECT bvalue FROM exposure GROUP BY bvalue
+                  ORDER BY count(*) DESC, bvalue LIMIT {ExperimentMetricQuery.MaxBreakdownValues}
+              ),
+              """
+            : "";
+        string bColumn = breakdown
+            ? $"CASE WHEN x.bvalue IN (SELECT bvalue FROM top_values) THEN x.bvalue ELSE {Text(ExperimentMetricQuery.OtherValue)} END AS bvalue, "
+            : "";
+        string bSelect = breakdown ? "bvalue, " : "";
+        string groupBy = breakdown ? "GROUPING SETS ((variant), (bvalue, variant))" : $"{dayKey}variant";
+        string orderBy = breakdown ? "bvalue NULLS FIRST, variant" : $"{dayKey}variant";
         string exposed = daily
             ? $"""
               (SELECT x.*, d.day_end FROM exposure x JOIN (
@@ -87,7 +111,7 @@ public static class ExperimentSql
             WITH exposure AS (
                 SELECT {pid} AS pid, min(e.time) AS t0,
                        arg_min({Prop("variantId")}, e.time) AS variant,
-                       arg_min({Prop("variantName")}, e.time) AS variant_name
+                       arg_min({Prop("variantName")}, e.time) AS variant_name{bExposure}
                 {from}
                 WHERE {app} AND e.name = {Text(ExperimentMetricQuery.ExposureEvent)}
                   AND {Prop("testId")} = {Text(query.TestId)} AND {Prop("variantId")} IS NOT NULL
@@ -98,18 +122,18 @@ public static class ExperimentSql
                 {from}
                 WHERE {app} AND {eventNames}
             ),
-            per_person AS (
-                SELECT {dayColumn}x.variant AS variant, x.variant_name AS variant_name,
+            {bTop}per_person AS (
+                SELECT {dayColumn}{bColumn}x.variant AS variant, x.variant_name AS variant_name,
                        CAST({main} AS DOUBLE) AS m, CAST({denominator} AS DOUBLE) AS d, CAST({covariate} AS DOUBLE) AS c
                 FROM {exposed} x LEFT JOIN ev ON ev.pid = x.pid AND {join}{asOf}
-                GROUP BY {(daily ? "x.day_end, " : "")}x.pid, x.variant, x.variant_name
+                GROUP BY {(daily ? "x.day_end, " : "")}x.pid, x.variant, x.variant_name{(breakdown ? ", x.bvalue" : "")}
             )
-            SELECT {dayKey}variant, min(variant_name) AS variant_name, CAST(count(*) AS DOUBLE) AS users,
+            SELECT {dayKey}{bSelect}variant, min(variant_name) AS variant_name, CAST(count(*) AS DOUBLE) AS users,
                    sum(m) AS main_sum, sum(m * m) AS main_ss, sum(d) AS den_sum, sum(d * d) AS den_ss, sum(m * d) AS main_den,
                    sum(c) AS cov_sum, sum(c * c) AS cov_ss, sum(m * c) AS main_cov
             FROM per_person
-            GROUP BY {dayKey}variant
-            ORDER BY {dayKey}variant
+            GROUP BY {groupBy}
+            ORDER BY {orderBy}
             """;
     }
 

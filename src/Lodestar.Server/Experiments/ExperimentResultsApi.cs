@@ -21,8 +21,19 @@ public static class ExperimentResultsApi
     /// <summary>The response: the arms (baseline first) with their aggregate rows, and the statistics engine's result.</summary>
     public sealed record ArmResponse(string VariantId, string? VariantName, VariationRow Row);
 
+    /// <summary>
+    /// The result for one breakdown value; <see cref="Analysis"/> is null (and <see cref="Errors"/> set) when the value's
+    /// data cannot be analysed (e.g. only one arm has exposures with this value).
+    /// </summary>
+    public sealed record BreakdownResponse(
+        string Value, IReadOnlyList<ArmResponse> Arms, AnalyzeResponse? Analysis,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        IReadOnlyDictionary<string, string[]>? Errors);
+
     public sealed record ExperimentResultsResponse(
-        string TestId, string Metric, string Baseline, IReadOnlyList<ArmResponse> Arms, AnalyzeResponse Result);
+        string TestId, string Metric, string Baseline, IReadOnlyList<ArmResponse> Arms, AnalyzeResponse Result,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        IReadOnlyList<BreakdownResponse>? Breakdowns = null);
 
     public static RouteGroupBuilder MapExperimentResultsApi(this RouteGroupBuilder api)
     {
@@ -34,13 +45,16 @@ public static class ExperimentResultsApi
             .WithSummary("A/B-test results from exposure events (name $experiment_exposure, properties {testId, variantId, variantName}; " +
                 "first exposure per person wins). metric=conversion|count|sum|retention|ratio with event, window (7d), property, " +
                 "day, denominatorEvent; cuped=true&preWindow=14d; variants=a,b (baseline first; default by variantId, Control first); " +
-                "engine, differenceType, alpha, sequential, correction.");
+                "engine, differenceType, alpha, sequential, correction. breakdown=property:NAME adds \"breakdowns\": the same " +
+                "result per value of NAME on the person's first exposure (missing → \"(none)\"; at most 25 values by exposed " +
+                "persons, the rest as \"other\"), with correction=holm-bonferroni|benjamini-hochberg applied across all " +
+                "(value × treatment arm) p-values together (pValueAdjusted, ciAdjusted).");
 
         api.MapGet("/apps/{appId}/ab-tests/{testId}/results/timeseries", GetTimeseries)
             .WithTags("Experiments")
             .WithName("AbTestResultsTimeseries")
             .WithSummary("Cumulative A/B-test results: the result as it stood at each UTC day end (interval=day), from the " +
-                "first exposure's day to the last exposure or metric event (at most 400 days). Same parameters as /results.");
+                "first exposure's day to the last exposure or metric event (at most 400 days). Same parameters as /results except breakdown.");
 
         return api;
     }
@@ -61,6 +75,8 @@ public static class ExperimentResultsApi
             query = ExperimentMetricQuery.Parse(testId, name => request.Query.TryGetValue(name, out var v) ? v.ToString() : null);
             string interval = request.Query["interval"].ToString();
             if (interval is not ("" or "day")) throw new QueryValidationException("interval", $"interval '{interval}' is not supported; use day.");
+            if (query.BreakdownProperty is not null)
+                throw new QueryValidationException("breakdown", "breakdown is supported on /results, not on /results/timeseries.");
         }
         catch (QueryValidationException ex)
         {
@@ -125,7 +141,12 @@ public static class ExperimentResultsApi
         }
 
         var arms = results.Arms.Select(a => new ArmResponse(a.VariantId, a.VariantName, a.Row)).ToList();
+        var breakdowns = results.Breakdowns?.Select(b => new BreakdownResponse(
+            b.Value,
+            b.Arms.Select(a => new ArmResponse(a.VariantId, a.VariantName, a.Row)).ToList(),
+            b.Analysis.Value,
+            b.Analysis.IsValid ? null : b.Analysis.Errors)).ToList();
         return TypedResults.Ok(new ExperimentResultsResponse(
-            results.TestId, request.Query["metric"].ToString(), arms[0].VariantId, arms, analysis));
+            results.TestId, request.Query["metric"].ToString(), arms[0].VariantId, arms, analysis, breakdowns));
     }
 }
