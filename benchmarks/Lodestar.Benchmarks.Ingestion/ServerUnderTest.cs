@@ -68,8 +68,6 @@ public sealed class ServerUnderTest : IDisposable
     /// <summary>Peak resident memory (VmHWM) of the server process, in MB.</summary>
     public double PeakMemoryMb() => StatusKb("VmHWM") / 1024.0;
 
-    public double CurrentMemoryMb() => StatusKb("VmRSS") / 1024.0;
-
     private long StatusKb(string field)
     {
         foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))

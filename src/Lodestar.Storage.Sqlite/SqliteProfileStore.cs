@@ -41,15 +41,6 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
         command.ExecuteNonQuery();
     }
 
-    public long Count(string appId)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM profiles WHERE app_id = $app";
-        command.Parameters.AddWithValue("$app", appId);
-        return (long)command.ExecuteScalar()!;
-    }
-
     public void Save(IReadOnlyCollection<ProfileDocument> changed, IReadOnlyCollection<(string AppId, string PersonId)> deleted, long? cursor)
     {
         using var connection = database.Open();

@@ -13,6 +13,4 @@ public interface IProfileStore
 
     /// <summary>Deletes one profile at once (erasure), leaving the cursor where it is.</summary>
     void Delete(string appId, string personId);
-
-    long Count(string appId);
 }

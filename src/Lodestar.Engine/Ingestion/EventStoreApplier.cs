@@ -24,7 +24,6 @@ public sealed partial class EventStoreApplier : BackgroundService
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _flushRequested;
     private long _applied;
-    private long _pending;
 
     public EventStoreApplier(IEventStore events, EventLog log, IOptions<IngestionOptions> options, ILogger<EventStoreApplier> logger)
     {
@@ -37,12 +36,8 @@ public sealed partial class EventStoreApplier : BackgroundService
     /// <summary>The sequence of the last event the event store holds.</summary>
     public long AppliedSequence => Interlocked.Read(ref _applied);
 
-    /// <summary>Events logged but not yet in the store.</summary>
-    public long Pending => Interlocked.Read(ref _pending);
-
     public void Enqueue(IReadOnlyList<StoredEvent> stored)
     {
-        Interlocked.Add(ref _pending, stored.Count);
         _queue.Writer.TryWrite(stored);
     }
 
@@ -134,7 +129,6 @@ public sealed partial class EventStoreApplier : BackgroundService
             }
         }
 
-        Interlocked.Add(ref _pending, -batch.Count);
         Interlocked.Exchange(ref _applied, batch[^1].Sequence);
         _log.Truncate(batch[^1].Sequence);
         lock (_waitersLock)

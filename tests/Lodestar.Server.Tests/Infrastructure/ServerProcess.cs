@@ -16,8 +16,6 @@ public sealed class ServerProcess : IDisposable
 
     public string Url { get; }
 
-    public int ProcessId => _process.Id;
-
     public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
     {
         int port = LodestarFactory.FreePort();
