@@ -93,6 +93,8 @@ public static class SegmentApi
                     return Problems.BadRequest(ex.Message);
                 }
 
+                // Segment's batch-level context applies to every message that has none of its own.
+                string? sharedContext = root.TryGetProperty("context", out var shared) && shared.ValueKind == JsonValueKind.Object ? shared.GetRawText() : null;
                 int index = 0;
                 foreach (var message in batch.EnumerateArray())
                 {
@@ -103,9 +105,7 @@ public static class SegmentApi
                         : parser.Parse(message, null, receivedAt, sentAt, path);
                     if (parsed.Event is { } e)
                     {
-                        accepted.Add(e.ContextJson is null && root.TryGetProperty("context", out var shared) && shared.ValueKind == JsonValueKind.Object
-                            ? e with { ContextJson = shared.GetRawText() }
-                            : e);
+                        accepted.Add(e.ContextJson is null && sharedContext is not null ? e with { ContextJson = sharedContext } : e);
                     }
                     else
                     {
