@@ -159,7 +159,7 @@ public sealed partial class LeanplumCallHandler(
         }
         finally
         {
-            sessions.Save(app.Id, touchedDevices);
+            sessions.MarkChanged(app.Id, touchedDevices);
         }
 
         return new LeanplumAnswer(StatusCodes.Status200OK, [.. results.Select((r, i) => (r ?? LeanplumResult.Ok()).WithRequestId(requestIds[i]))]);

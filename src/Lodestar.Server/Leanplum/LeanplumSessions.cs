@@ -35,7 +35,7 @@ public sealed class LeanplumSessions(ISessionStateStore store)
     }
 
     /// <summary>Marks the given devices' states for the next flush.</summary>
-    public void Save(string appId, IReadOnlyCollection<string> deviceIds)
+    public void MarkChanged(string appId, IReadOnlyCollection<string> deviceIds)
     {
         foreach (string deviceId in deviceIds) _dirty[(appId, deviceId)] = 0;
     }
