@@ -7,6 +7,7 @@ using Lodestar.Core.Apps;
 using Lodestar.Core.Events;
 using Lodestar.Core.Identity;
 using Lodestar.Core.Profiles;
+using Lodestar.Core.Segments;
 using Lodestar.Engine.Ingestion;
 using Lodestar.Engine.Ingestion.Segment;
 using Lodestar.Engine.Profiles;
@@ -22,6 +23,7 @@ using Lodestar.Server.Users;
 using Lodestar.Storage.DuckDb;
 using Lodestar.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Lodestar.Server.Hosting;
@@ -66,6 +68,8 @@ public static class LodestarHost
         services.AddSingleton<DuckDbQueryRunner>();
         services.AddSingleton<AnalyticsEngine>();
         services.AddSingleton<EventCatalog>();
+        // Replaced by the segments feature; content and journeys read segments only through this seam.
+        services.TryAddSingleton<ISegmentAudience, NoSegmentAudience>();
 
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
