@@ -133,7 +133,7 @@ public sealed partial class LeanplumCallHandler(
                         if (itemAction is LeanplumActions.Start or LeanplumActions.Restart)
                         {
                             await FlushAsync().ConfigureAwait(false);
-                            results[i] = ContentAnswer(app.Id, item, mapped.UserId, mapped.DeviceId, start: true);
+                            results[i] = await ContentAnswerAsync(app.Id, item, mapped.UserId, mapped.DeviceId, itemAction, start: true, cancellationToken).ConfigureAwait(false);
                         }
 
                         continue;
@@ -200,9 +200,9 @@ public sealed partial class LeanplumCallHandler(
         switch (action)
         {
             case LeanplumActions.GetVars:
-                return ContentAnswer(appId, item, UserIdOf(item), DeviceIdOf(item), start: false);
+                return await ContentAnswerAsync(appId, item, UserIdOf(item), DeviceIdOf(item), action, start: false, cancellationToken).ConfigureAwait(false);
             case LeanplumActions.GetNewsfeedMessages:
-                var inbox = ContentFor(appId, UserIdOf(item), DeviceIdOf(item));
+                var inbox = await ContentForAsync(appId, UserIdOf(item), DeviceIdOf(item), action, cancellationToken).ConfigureAwait(false);
                 return LeanplumResult.Ok(new JsonObject { ["newsfeedMessages"] = inbox.NewsfeedMessages.DeepClone() });
             case LeanplumActions.GetMigrateState:
                 return LeanplumResult.Ok(new JsonObject { ["sdk"] = "lp", ["sha256"] = MigrationHash });
@@ -270,9 +270,10 @@ public sealed partial class LeanplumCallHandler(
             : throw new LeanplumFormatException($"{name} must be a date as YYYYMMDD, not '{text}'.");
     }
 
-    private LeanplumResult ContentAnswer(string appId, LeanplumArgs item, string? userId, string? deviceId, bool start)
+    private async Task<LeanplumResult> ContentAnswerAsync(
+        string appId, LeanplumArgs item, string? userId, string? deviceId, string action, bool start, CancellationToken cancellationToken)
     {
-        var personContent = ContentFor(appId, userId, deviceId);
+        var personContent = await ContentForAsync(appId, userId, deviceId, action, cancellationToken).ConfigureAwait(false);
         var fields = new JsonObject
         {
             ["vars"] = personContent.Vars.DeepClone(),
@@ -292,10 +293,10 @@ public sealed partial class LeanplumCallHandler(
         return LeanplumResult.Ok(fields);
     }
 
-    private PersonContent ContentFor(string appId, string? userId, string? deviceId)
+    private ValueTask<PersonContent> ContentForAsync(string appId, string? userId, string? deviceId, string action, CancellationToken cancellationToken)
     {
         string? personId = (userId is null ? null : lookup.Find(appId, userId)) ?? (deviceId is null ? null : lookup.Find(appId, deviceId));
-        return content.ContentFor(appId, personId, userId, deviceId ?? userId ?? "");
+        return content.ContentForAsync(new PersonContentRequest(appId, personId, userId, deviceId ?? userId ?? "", action, time.GetUtcNow()), cancellationToken);
     }
 
     private static string PersonIdArgument(LeanplumArgs item) =>

@@ -15,8 +15,8 @@ public static class LeanplumServices
         services.AddSingleton<LeanplumEventMapper>();
         services.AddSingleton<ISessionStateStore, SqliteSessionStateStore>();
         services.AddSingleton<IVariableDefaultsStore, SqliteVariableDefaultsStore>();
-        // Campaigns and A/B tests replace this with the real content.
-        services.TryAddSingleton<IPersonContentSource, EmptyPersonContentSource>();
+        // Variables, A/B tests, in-app messages and the inbox each register an IPersonContentPart.
+        services.TryAddSingleton<IPersonContentSource, ComposedPersonContentSource>();
         services.AddSingleton<LeanplumSessions>();
         services.AddHostedService<LeanplumSessionFlusher>();
         services.AddSingleton<LeanplumUserData>();

@@ -160,7 +160,7 @@ public sealed class LeanplumJsSdkTests
     /// <summary>Stands in for campaigns: a variable diff and one inbox message for everyone.</summary>
     private sealed class SampleContent : IPersonContentSource
     {
-        public PersonContent ContentFor(string appId, string? personId, string? userId, string deviceId) => new()
+        public ValueTask<PersonContent> ContentForAsync(PersonContentRequest request, CancellationToken cancellationToken = default) => ValueTask.FromResult(new PersonContent
         {
             Vars = new JsonObject { ["welcomeMessage"] = "Hello from Lodestar", ["config"] = new JsonObject { ["maxItems"] = 10 } },
             Variants = [new JsonObject { ["id"] = 5707559922384896 }],
@@ -172,6 +172,6 @@ public sealed class LeanplumJsSdkTests
                              "Open action":{"__name__":"Open URL","URL":"https://example.test/inbox"}}}}
                     """),
             },
-        };
+        });
     }
 }
