@@ -9,7 +9,11 @@ public interface IPersonContentSource
 /// <summary>Who asks for content, as the SDK call identified them.</summary>
 /// <param name="PersonId">The person the ids resolve to, or null for a device not seen yet.</param>
 /// <param name="Action">The Leanplum action asking (<c>start</c>, <c>getVars</c>, <c>getNewsfeedMessages</c>).</param>
-public sealed record PersonContentRequest(string AppId, string? PersonId, string? UserId, string DeviceId, string Action, DateTimeOffset Now);
+public sealed record PersonContentRequest(string AppId, string? PersonId, string? UserId, string DeviceId, string Action, DateTimeOffset Now)
+{
+    /// <summary>The inbox message ids the device holds (<c>start</c>'s <c>newsfeedMessages</c>), or null when it did not say.</summary>
+    public IReadOnlyList<string>? HeldInboxIds { get; init; }
+}
 
 /// <summary>
 /// One kind of content (variables and A/B variants, in-app messages, the inbox) fills its part of what a person

@@ -21,4 +21,10 @@ public sealed record PersonContent
 
     /// <summary>Inbox messages keyed by <c>messageId##n</c>.</summary>
     public JsonObject NewsfeedMessages { get; init; } = [];
+
+    /// <summary>
+    /// Whether <c>start</c> tells the SDK to download the inbox (<c>syncNewsfeed</c>); set by the inbox part, which
+    /// knows what changed. Null: whenever <see cref="NewsfeedMessages"/> is not empty.
+    /// </summary>
+    public bool? SyncNewsfeed { get; set; }
 }

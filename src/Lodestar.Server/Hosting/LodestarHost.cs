@@ -14,6 +14,7 @@ using Lodestar.Engine.Profiles;
 using Lodestar.Server.Apps;
 using Lodestar.Server.Export;
 using Lodestar.Server.Catalog;
+using Lodestar.Server.Content;
 using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
 using Lodestar.Server.Insights;
@@ -74,6 +75,7 @@ public static class LodestarHost
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
         services.AddLeanplum();
+        services.AddVariablesTestsAndInbox();
         services.AddSingleton(sp => new EventLog(DataPath(sp, "log")));
         services.AddSingleton<EventStoreApplier>();
         services.AddSingleton<ProfileProjector>();
@@ -127,6 +129,7 @@ public static class LodestarHost
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);
         api.MapInsightsApi();
         api.MapCatalogApi();
+        api.MapVariablesTestsAndInbox();
         return app;
     }
 

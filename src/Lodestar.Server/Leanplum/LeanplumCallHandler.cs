@@ -30,6 +30,7 @@ public sealed partial class LeanplumCallHandler(
     LeanplumSessions sessions,
     IPersonContentSource content,
     IVariableDefaultsStore variableDefaults,
+    IInboxStore inbox,
     LeanplumUserData userData,
     PersonLookup lookup,
     TimeProvider time,
@@ -130,6 +131,13 @@ public sealed partial class LeanplumCallHandler(
                         var events = WithSession(app.Id, mapped, touchedDevices);
                         pending.Add((i, events.Count));
                         pendingEvents.AddRange(events);
+                        if (itemAction is LeanplumActions.MarkNewsfeedMessageAsRead or LeanplumActions.DeleteNewsfeedMessage)
+                        {
+                            // Stored as events and applied to the inbox at once, so a later download in this call sees it.
+                            await FlushAsync().ConfigureAwait(false);
+                            ApplyInboxChange(app.Id, item, itemAction);
+                        }
+
                         if (itemAction is LeanplumActions.Start or LeanplumActions.Restart)
                         {
                             await FlushAsync().ConfigureAwait(false);
@@ -202,8 +210,8 @@ public sealed partial class LeanplumCallHandler(
             case LeanplumActions.GetVars:
                 return await ContentAnswerAsync(appId, item, UserIdOf(item), DeviceIdOf(item), action, start: false, cancellationToken).ConfigureAwait(false);
             case LeanplumActions.GetNewsfeedMessages:
-                var inbox = await ContentForAsync(appId, UserIdOf(item), DeviceIdOf(item), action, cancellationToken).ConfigureAwait(false);
-                return LeanplumResult.Ok(new JsonObject { ["newsfeedMessages"] = inbox.NewsfeedMessages.DeepClone() });
+                var inboxContent = await ContentForAsync(appId, UserIdOf(item), DeviceIdOf(item), action, cancellationToken).ConfigureAwait(false);
+                return LeanplumResult.Ok(new JsonObject { ["newsfeedMessages"] = inboxContent.NewsfeedMessages.DeepClone() });
             case LeanplumActions.GetMigrateState:
                 return LeanplumResult.Ok(new JsonObject { ["sdk"] = "lp", ["sha256"] = MigrationHash });
             case LeanplumActions.SetVars:
@@ -273,7 +281,8 @@ public sealed partial class LeanplumCallHandler(
     private async Task<LeanplumResult> ContentAnswerAsync(
         string appId, LeanplumArgs item, string? userId, string? deviceId, string action, bool start, CancellationToken cancellationToken)
     {
-        var personContent = await ContentForAsync(appId, userId, deviceId, action, cancellationToken).ConfigureAwait(false);
+        var personContent = await ContentForAsync(appId, userId, deviceId, action, cancellationToken,
+            start ? HeldInboxIds(item) : null).ConfigureAwait(false);
         var fields = new JsonObject
         {
             ["vars"] = personContent.Vars.DeepClone(),
@@ -286,17 +295,45 @@ public sealed partial class LeanplumCallHandler(
         if (start)
         {
             fields["token"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            fields["syncNewsfeed"] = personContent.NewsfeedMessages.Count > 0;
+            fields["syncNewsfeed"] = personContent.SyncNewsfeed ?? personContent.NewsfeedMessages.Count > 0;
             fields["isRegistered"] = false;
         }
 
         return LeanplumResult.Ok(fields);
     }
 
-    private ValueTask<PersonContent> ContentForAsync(string appId, string? userId, string? deviceId, string action, CancellationToken cancellationToken)
+    private ValueTask<PersonContent> ContentForAsync(
+        string appId, string? userId, string? deviceId, string action, CancellationToken cancellationToken, IReadOnlyList<string>? heldInboxIds = null)
     {
-        string? personId = (userId is null ? null : lookup.Find(appId, userId)) ?? (deviceId is null ? null : lookup.Find(appId, deviceId));
-        return content.ContentForAsync(new PersonContentRequest(appId, personId, userId, deviceId ?? userId ?? "", action, time.GetUtcNow()), cancellationToken);
+        string? personId = PersonOf(appId, userId, deviceId);
+        return content.ContentForAsync(new PersonContentRequest(appId, personId, userId, deviceId ?? userId ?? "", action, time.GetUtcNow())
+        {
+            HeldInboxIds = heldInboxIds,
+        }, cancellationToken);
+    }
+
+    /// <summary>The inbox ids the device says it holds; an unreadable list counts as none (the SDK then downloads).</summary>
+    private static IReadOnlyList<string> HeldInboxIds(LeanplumArgs item)
+    {
+        try
+        {
+            return item.StringList(LeanplumParams.NewsfeedMessages) ?? [];
+        }
+        catch (LeanplumFormatException)
+        {
+            return [];
+        }
+    }
+
+    private string? PersonOf(string appId, string? userId, string? deviceId) =>
+        (userId is null ? null : lookup.Find(appId, userId)) ?? (deviceId is null ? null : lookup.Find(appId, deviceId));
+
+    private void ApplyInboxChange(string appId, LeanplumArgs item, string action)
+    {
+        if (PersonOf(appId, UserIdOf(item), DeviceIdOf(item)) is not { } personId) return;
+        string inboxId = item.Required(LeanplumParams.NewsfeedMessageId);
+        if (action == LeanplumActions.DeleteNewsfeedMessage) inbox.Delete(appId, personId, inboxId);
+        else inbox.MarkRead(appId, personId, inboxId);
     }
 
     private static string PersonIdArgument(LeanplumArgs item) =>

@@ -27,6 +27,7 @@ public static class LeanplumParams
     public const string State = "state";
     public const string UserAttributes = "userAttributes";
     public const string NewsfeedMessageId = "newsfeedMessageId";
+    public const string NewsfeedMessages = "newsfeedMessages";
     public const string Background = "background";
 }
 
