@@ -130,8 +130,10 @@ public sealed partial class AbTestAssigner(
             ["variantId"] = variant.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["variantName"] = variant.Name,
         }.ToJsonString(),
-        Source = "lodestar",
-        Internal = true,
+        // Served through the Leanplum API: sessions come from its start/pause calls, not from this event. Not internal:
+        // the results engine reads only events people did or saw.
+        Source = "leanplum",
+        Internal = false,
     };
 
     /// <summary>The variables a variant sets, as a tree.</summary>
