@@ -21,6 +21,9 @@ public static class LodestarCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(Query.QueryCommand.Create());
         root.Subcommands.Add(Demo.DemoCommand.Create());
+        root.Subcommands.Add(Content.VariablesCommand.Create());
+        root.Subcommands.Add(Content.AbTestsCommand.Create());
+        root.Subcommands.Add(Content.InboxCommand.Create());
         return root;
     }
 
