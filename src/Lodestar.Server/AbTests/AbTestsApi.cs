@@ -89,8 +89,8 @@ public static class AbTestsApi
         })
         .Accepts<AbTestBody>("application/json", "*/*")
         .WithName("UpdateAbTest")
-        .WithSummary("Changes a test (fields left out stay). Persons already assigned keep their variant when weights change; a variant left out of " +
-            "variants is deleted and its persons are drawn again.");
+        .WithSummary("Changes a test (fields left out stay; audience.segmentId \"\" targets everyone again). Persons already assigned keep their " +
+            "variant when weights change; a variant left out of variants is deleted and its persons are drawn again.");
 
         group.MapPost("/{testId}/pause", (string appId, string testId, IAbTestStore store, TimeProvider time) =>
             SetStatus(store, appId, testId, AbTestStatus.Paused, time))
@@ -167,10 +167,14 @@ public static class AbTestsApi
                 test = test with { TrafficPercent = traffic };
             }
 
-            string? segmentId = string.IsNullOrWhiteSpace(target.SegmentId) ? null : target.SegmentId.Trim();
-            if (segmentId is not null && !await audience.ExistsAsync(test.AppId, segmentId, cancellationToken).ConfigureAwait(false))
-                return Fail("audience.segmentId", $"the app has no segment '{segmentId}'.");
-            test = test with { SegmentId = segmentId };
+            // On update a null segmentId keeps the segment; "" targets everyone again.
+            if (creating || target.SegmentId is not null)
+            {
+                string? segmentId = string.IsNullOrWhiteSpace(target.SegmentId) ? null : target.SegmentId.Trim();
+                if (segmentId is not null && !await audience.ExistsAsync(test.AppId, segmentId, cancellationToken).ConfigureAwait(false))
+                    return Fail("audience.segmentId", $"the app has no segment '{segmentId}'.");
+                test = test with { SegmentId = segmentId };
+            }
         }
 
         if (body.Variants is { } variants)

@@ -237,6 +237,14 @@ public sealed class AbTestsApiTests : IDisposable
             .ToAsyncEnumerable().SelectMany(s => s.FindReferencesAsync(app.Id, "vip").AsTask().Result.ToAsyncEnumerable()).ToListAsync();
         Assert.Equal(("abTest", test["id"]!.GetValue<string>(), "vip only"), (references.Single().Kind, references.Single().Id, references.Single().Name));
 
+        // Updating the traffic keeps the segment; "" targets everyone again, and Bob enters.
+        string testId = test["id"]!.GetValue<string>();
+        var (_, kept) = await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/ab-tests/{testId}", """{"audience":{"trafficPercent":100}}""");
+        Assert.Equal("vip", kept["audience"]!["segmentId"]!.GetValue<string>());
+        var (_, everyone) = await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/ab-tests/{testId}", """{"audience":{"segmentId":""}}""");
+        Assert.Null(everyone["audience"]!["segmentId"]);
+        Assert.Equal([b], LeanplumDevice.VariantIds(await new LeanplumDevice(client, app, "d2", "bob").StartAsync()));
+
         // No traffic: nobody enters.
         var closed = await CreateAsync(admin, app, Test("closed", 0, 100, """{"segmentId":null,"trafficPercent":0}""", """{"color":"red"}"""));
         for (int i = 0; i < 5; i++)
