@@ -106,17 +106,35 @@ public sealed class SqliteAbTestStore : IAbTestStore
 
     public IReadOnlyList<AbTest> List(string appId)
     {
+        // Two queries whatever the number of tests: this runs on every start and getVars.
         using var connection = _database.Open();
-        var ids = new List<string>();
+        var tests = new List<AbTest>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT id FROM ab_tests WHERE app_id = $app ORDER BY id";
+            command.CommandText = $"{SelectTests} WHERE app_id = $app ORDER BY id";
             command.Parameters.AddWithValue("$app", appId);
             using var reader = command.ExecuteReader();
-            while (reader.Read()) ids.Add(reader.GetInt64(0).ToString(CultureInfo.InvariantCulture));
+            while (reader.Read()) tests.Add(ReadTest(reader, appId));
         }
 
-        return [.. ids.Select(id => Find(connection, appId, id)!)];
+        if (tests.Count == 0) return tests;
+        var variants = tests.ToDictionary(t => t.Id, _ => new List<AbTestVariant>());
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT v.test_id, v.id, v.name, v.weight, v.vars FROM ab_test_variants v JOIN ab_tests t ON t.id = v.test_id
+                WHERE t.app_id = $app ORDER BY v.test_id, v.position
+                """;
+            command.Parameters.AddWithValue("$app", appId);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                variants[reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)]
+                    .Add(new AbTestVariant(reader.GetInt64(1), reader.GetString(2), reader.GetDouble(3), reader.GetString(4)));
+            }
+        }
+
+        return [.. tests.Select(t => t with { Variants = variants[t.Id] })];
     }
 
     public AbTestAssignment? FindAssignment(string testId, string personId, IReadOnlyCollection<string> deviceIds)
@@ -234,18 +252,12 @@ public sealed class SqliteAbTestStore : IAbTestStore
         AbTest test;
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = """
-                SELECT name, seed, segment_id, traffic_percent, status, winner_variant_id, created_at, updated_at, started_at
-                FROM ab_tests WHERE id = $id AND app_id = $app
-                """;
+            command.CommandText = $"{SelectTests} WHERE id = $id AND app_id = $app";
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$app", appId);
             using var reader = command.ExecuteReader();
             if (!reader.Read()) return null;
-            test = new AbTest(id.ToString(CultureInfo.InvariantCulture), appId, reader.GetString(0), reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetDouble(3), Enum.Parse<AbTestStatus>(reader.GetString(4)), [],
-                reader.IsDBNull(5) ? null : reader.GetInt64(5), Parse(reader.GetString(6)), Parse(reader.GetString(7)),
-                reader.IsDBNull(8) ? null : Parse(reader.GetString(8)));
+            test = ReadTest(reader, appId);
         }
 
         var variants = new List<AbTestVariant>();
@@ -259,6 +271,15 @@ public sealed class SqliteAbTestStore : IAbTestStore
 
         return test with { Variants = variants };
     }
+
+    private const string SelectTests =
+        "SELECT id, name, seed, segment_id, traffic_percent, status, winner_variant_id, created_at, updated_at, started_at FROM ab_tests";
+
+    private static AbTest ReadTest(SqliteDataReader reader, string appId) => new(
+        reader.GetInt64(0).ToString(CultureInfo.InvariantCulture), appId, reader.GetString(1), reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetDouble(4), Enum.Parse<AbTestStatus>(reader.GetString(5)), [],
+        reader.IsDBNull(6) ? null : reader.GetInt64(6), Parse(reader.GetString(7)), Parse(reader.GetString(8)),
+        reader.IsDBNull(9) ? null : Parse(reader.GetString(9)));
 
     private static string Text(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
 
