@@ -252,6 +252,55 @@ public sealed class AbTestsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_DeletingAVariant_DrawsItsPersonsAgain()
+    {
+        using var admin = Admin();
+        using var client = _factory.CreateClient();
+        var app = await AppAsync(admin);
+        var test = await CreateAsync(admin, app, Test("delete b", 0, 100));
+        string testId = test["id"]!.GetValue<string>();
+        long control = VariantId(test, "Control"), b = VariantId(test, "B");
+        var device = new LeanplumDevice(client, app, "dev", "user");
+        Assert.Equal([b], LeanplumDevice.VariantIds(await device.StartAsync()));
+
+        var (status, updated) = await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/ab-tests/{testId}",
+            "{\"variants\":[{\"id\":" + control + ",\"name\":\"Control\",\"weight\":100},{\"name\":\"C\",\"weight\":0,\"values\":{\"color\":\"red\"}}]}");
+        Assert.True(status == HttpStatusCode.OK, updated.ToJsonString());
+        Assert.Equal(["Control", "C"], updated["variants"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()));
+        Assert.Equal(0, updated["variants"]![0]!["persons"]!.GetValue<long>());
+        Assert.Equal([control], LeanplumDevice.VariantIds(await device.StartAsync()));
+
+        var (unknown, problem) = await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/ab-tests/{testId}",
+            "{\"variants\":[{\"id\":" + b + ",\"name\":\"Control\",\"weight\":100},{\"name\":\"C\",\"weight\":0}]}");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown);
+        Assert.Equal("variants[0].id", problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Assignments_SurviveARestart()
+    {
+        string dataDir = LodestarFactory.NewDataDir();
+        TestApp app;
+        long b;
+        using (var first = new LodestarFactory(dataDir))
+        {
+            using var admin = first.CreateAdminClient();
+            app = await AppAsync(admin);
+            var test = await CreateAsync(admin, app, Test("restart", 0, 100));
+            b = VariantId(test, "B");
+            using var client = first.CreateClient();
+            Assert.Equal([b], LeanplumDevice.VariantIds(await new LeanplumDevice(client, app, "dev", "user").StartAsync()));
+            await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/ab-tests/{test["id"]!.GetValue<string>()}",
+                "{\"variants\":[{\"id\":" + VariantId(test, "Control") + ",\"name\":\"Control\",\"weight\":100},{\"id\":" + b + ",\"name\":\"B\",\"weight\":0}]}");
+        }
+
+        using var second = new LodestarFactory(dataDir);
+        using var again = second.CreateClient();
+        var answer = await new LeanplumDevice(again, app, "other-dev", "user").StartAsync();
+        Assert.Equal([b], LeanplumDevice.VariantIds(answer));
+    }
+
+    [Fact]
     public async Task TwoTestsOnOneVariable_TheEarliestStartedWins()
     {
         using var admin = Admin();
