@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Lodestar.Core.Content;
+using Lodestar.Engine.Ingestion.Leanplum;
 using Lodestar.Server.Variables;
 
 namespace Lodestar.Server.Inbox;
@@ -16,12 +17,12 @@ public sealed class InboxContentPart(IInboxStore inbox) : IPersonContentPart
         if (request.PersonId is not { } personId) return ValueTask.CompletedTask;
         switch (request.Action)
         {
-            case "getNewsfeedMessages":
+            case LeanplumActions.GetNewsfeedMessages:
                 long version = inbox.Version(request.AppId, personId);
                 foreach (var item in inbox.Messages(request.AppId, personId, request.Now)) content.NewsfeedMessages[item.InboxId] = Shape(item);
                 if (request.DeviceId.Length > 0) inbox.MarkSynced(request.AppId, personId, request.DeviceId, version);
                 break;
-            case "start" or "restart":
+            case LeanplumActions.Start or LeanplumActions.Restart:
                 var current = inbox.Messages(request.AppId, personId, request.Now).Select(i => i.InboxId).ToHashSet(StringComparer.Ordinal);
                 bool idsDiffer = request.HeldInboxIds is { } held && !current.SetEquals(held);
                 bool changed = (inbox.SyncedVersion(request.AppId, personId, request.DeviceId) ?? 0) != inbox.Version(request.AppId, personId);

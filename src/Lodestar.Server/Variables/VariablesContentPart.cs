@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lodestar.Core.Content;
+using Lodestar.Engine.Ingestion.Leanplum;
 using Lodestar.Server.AbTests;
 
 namespace Lodestar.Server.Variables;
@@ -14,7 +15,7 @@ public sealed class VariablesContentPart(IVariableDefaultsStore defaults, IVaria
 {
     public async ValueTask ContributeAsync(PersonContentRequest request, PersonContent content, CancellationToken cancellationToken)
     {
-        if (request.Action == "getNewsfeedMessages") return;
+        if (request.Action == LeanplumActions.GetNewsfeedMessages) return;
         var codeDefaults = Parse(defaults.Find(request.AppId)?.VarsJson);
         var effective = VariableTree.Merge(codeDefaults, Parse(overrides.Find(request.AppId)));
         var served = await assigner.ServeAsync(request, cancellationToken).ConfigureAwait(false);
