@@ -16,6 +16,7 @@ using Lodestar.Server.Export;
 using Lodestar.Server.Catalog;
 using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
+using Lodestar.Server.Messages;
 using Lodestar.Server.Insights;
 using Lodestar.Server.Segment;
 using Lodestar.Server.Statistics;
@@ -74,6 +75,7 @@ public static class LodestarHost
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SegmentMessageParser>();
         services.AddLeanplum();
+        services.AddMessages();
         services.AddSingleton(sp => new EventLog(DataPath(sp, "log")));
         services.AddSingleton<EventStoreApplier>();
         services.AddSingleton<ProfileProjector>();
@@ -127,6 +129,7 @@ public static class LodestarHost
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);
         api.MapInsightsApi();
         api.MapCatalogApi();
+        api.MapMessagesApi();
         return app;
     }
 
