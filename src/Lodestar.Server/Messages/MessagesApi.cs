@@ -37,10 +37,19 @@ public static class MessagesApi
         .WithName("CreateMessage")
         .WithSummary("Creates an in-app message in Leanplum's format (action, vars, whenTriggers, whenLimits), with priority, window, audience and optional A/B variants.");
 
-        messages.MapGet("/", Results<Ok<MessageListResponse>, ProblemHttpResult> (string appId, MessageStatus? status, IAppStore apps, IMessageStore store) =>
-            apps.Find(appId) is null
-                ? AppNotFound(appId)
-                : TypedResults.Ok(new MessageListResponse([.. store.List(appId, status).Select(MessageResponse.From)])))
+        messages.MapGet("/", Results<Ok<MessageListResponse>, ProblemHttpResult> (string appId, string? status, IAppStore apps, IMessageStore store) =>
+        {
+            if (apps.Find(appId) is null) return AppNotFound(appId);
+            MessageStatus? only = null;
+            if (!string.IsNullOrEmpty(status))
+            {
+                if (!Enum.TryParse<MessageStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                    return Problems.BadRequest($"status must be active, paused or finished, not '{status}'.", new Dictionary<string, object?> { ["field"] = "status" });
+                only = parsed;
+            }
+
+            return TypedResults.Ok(new MessageListResponse([.. store.List(appId, only).Select(MessageResponse.From)]));
+        })
             .WithName("ListMessages").WithSummary("Lists the app's in-app messages, optionally only those with a status (active, paused, finished).");
 
         messages.MapGet("/{messageId:long}", Results<Ok<MessageResponse>, ProblemHttpResult> (string appId, long messageId, IAppStore apps, IMessageStore store) =>
