@@ -21,6 +21,7 @@ public static class LodestarCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(Query.QueryCommand.Create());
         root.Subcommands.Add(Demo.DemoCommand.Create());
+        root.Subcommands.Add(Messages.MessagesCommand.Create());
         return root;
     }
 

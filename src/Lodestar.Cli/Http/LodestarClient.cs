@@ -23,6 +23,9 @@ public sealed class LodestarClient : IDisposable
     public async Task<JsonElement> PostJsonAsync(string path, object body, CancellationToken cancellationToken) =>
         await ReadAsync(await SendAsync(() => _http.PostAsJsonAsync(path.TrimStart('/'), body, cancellationToken)), cancellationToken);
 
+    public async Task<JsonElement> PutJsonAsync(string path, object body, CancellationToken cancellationToken) =>
+        await ReadAsync(await SendAsync(() => _http.PutAsJsonAsync(path.TrimStart('/'), body, cancellationToken)), cancellationToken);
+
     public async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send)
     {
         try
