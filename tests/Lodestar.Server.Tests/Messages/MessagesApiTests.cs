@@ -354,6 +354,17 @@ public sealed class MessagesApiTests : IDisposable
         foreach (var source in sources) Assert.Empty(await source.FindReferencesAsync(app.Id, "other"));
     }
 
+    [Fact]
+    public async Task OpenApiDocument_ListsTheMessagesEndpoints()
+    {
+        using var client = _factory.CreateClient();
+        string document = await client.GetStringAsync("/openapi/v1.json");
+        foreach (string path in new[] { "", "/{messageId}", "/{messageId}/pause", "/{messageId}/resume", "/{messageId}/finish", "/{messageId}/stats" })
+            Assert.Contains($"\"/api/v1/apps/{{appId}}/messages{path}\"", document, StringComparison.Ordinal);
+        foreach (string operation in new[] { "CreateMessage", "ListMessages", "GetMessage", "UpdateMessage", "PauseMessage", "ResumeMessage", "FinishMessage", "GetMessageStats" })
+            Assert.Contains($"\"operationId\": \"{operation}\"", document, StringComparison.Ordinal);
+    }
+
     private static string Key(long id) => id.ToString(CultureInfo.InvariantCulture);
 
     private static int ReferenceArm(string seed, string personId, double[] weights)
