@@ -74,6 +74,25 @@ public static class MessageKinds
         }
     }
 
+    /// <summary>The action name of "Chain to Existing Message"; its <c>Chained message</c> holds the other message's id.</summary>
+    public const string ChainAction = "Chain to Existing Message";
+
+    /// <summary>The field of a chain action that names the message to show next.</summary>
+    public const string ChainedMessageField = "Chained message";
+
+    /// <summary>Every chain action in <paramref name="vars"/> (at any depth) with its path under <paramref name="field"/>.</summary>
+    public static IEnumerable<(string Path, JsonObject Action)> ChainActions(JsonObject vars, string field = "vars")
+    {
+        ArgumentNullException.ThrowIfNull(vars);
+        foreach (var (key, value) in vars)
+        {
+            if (value is not JsonObject inner) continue;
+            string at = $"{field}.{key}";
+            if (Text(inner["__name__"]) == ChainAction) yield return (at, inner);
+            foreach (var nested in ChainActions(inner, at)) yield return nested;
+        }
+    }
+
     private static void RequireText(JsonObject vars, string key, string field)
     {
         if (vars[key] is null) throw new MessageDefinitionException($"{field}.{key}", "is required.");

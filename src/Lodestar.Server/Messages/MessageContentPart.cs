@@ -5,6 +5,7 @@ using Lodestar.Core.Content;
 using Lodestar.Core.Experiments;
 using Lodestar.Core.Messages;
 using Lodestar.Core.Segments;
+using Lodestar.Engine.Ingestion.Leanplum;
 using Lodestar.Engine.Profiles;
 using Lodestar.Server.Users;
 
@@ -31,7 +32,7 @@ public sealed partial class MessageContentPart(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(content);
-        if (request.Action == "getNewsfeedMessages") return;
+        if (request.Action == LeanplumActions.GetNewsfeedMessages) return;
         var live = store.List(request.AppId, MessageStatus.Active).Where(m => m.IsLiveAt(request.Now)).ToList();
         if (live.Count == 0) return;
         string assignee = request.PersonId ?? request.DeviceId;
@@ -62,9 +63,12 @@ public sealed partial class MessageContentPart(
             attributes = profiles.Find(request.AppId, request.PersonId)?.Attributes;
         }
 
+        // A chain names a message by its id; the person has it under the SDK id of their variant, or not at all.
+        var shippedIds = shipped.ToDictionary(s => s.Message.Id.ToString(CultureInfo.InvariantCulture), s => s.SdkId.ToString(CultureInfo.InvariantCulture), StringComparer.Ordinal);
         foreach (var (message, sdkId, template) in shipped.OrderBy(s => s.Message.Priority).ThenBy(s => s.Message.Id))
         {
             var vars = template.Render(attributes, (field, error) => LogRenderFailed(logger, error, request.AppId, message.Id, field));
+            ResolveChains(vars, shippedIds);
             content.Messages[sdkId.ToString(CultureInfo.InvariantCulture)] = new JsonObject
             {
                 ["action"] = message.Action,
@@ -78,6 +82,25 @@ public sealed partial class MessageContentPart(
                 ["startTime"] = message.StartTime?.ToUnixTimeMilliseconds() ?? 0,
                 ["endTime"] = message.EndTime?.ToUnixTimeMilliseconds() ?? 0,
             };
+        }
+    }
+
+    /// <summary>
+    /// Points each chain action at the SDK id the person has the chained message under. A chain to a message the
+    /// person does not get (other audience, paused, finished) becomes no action: the JS SDK would throw on it.
+    /// </summary>
+    private static void ResolveChains(JsonObject vars, Dictionary<string, string> shippedIds)
+    {
+        foreach (var (path, action) in MessageKinds.ChainActions(vars).ToList())
+        {
+            string? target = action[MessageKinds.ChainedMessageField]?.ToString();
+            if (target is not null && shippedIds.TryGetValue(target, out string? sdkId))
+            {
+                action[MessageKinds.ChainedMessageField] = sdkId;
+                continue;
+            }
+
+            if (action.Parent is JsonObject parent && action.GetPropertyName() is { } key) parent[key] = null;
         }
     }
 

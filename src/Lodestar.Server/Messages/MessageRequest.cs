@@ -47,6 +47,8 @@ public sealed record MessageRequest(
 
         long id = existing?.Id ?? store.NextId(appId);
         var variants = ToVariants(appId, vars, customKinds, existing, store);
+        CheckChains(appId, id, vars, "vars", store);
+        for (int i = 0; i < variants.Count; i++) CheckChains(appId, id, variants[i].Vars, $"variants[{i}].vars", store);
         return new InAppMessage
         {
             Id = id,
@@ -118,6 +120,23 @@ public sealed record MessageRequest(
 
         if (Math.Abs(total - 100) > 1e-9) throw new MessageDefinitionException("variants", $"the weights must sum to 100, not {total.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         return variants;
+    }
+
+    /// <summary>A chain action must name another message of the app (by its id), or the SDK fails when it runs.</summary>
+    private static void CheckChains(string appId, long selfId, JsonObject vars, string field, IMessageStore store)
+    {
+        foreach (var (path, action) in MessageKinds.ChainActions(vars, field))
+        {
+            string at = $"{path}.{MessageKinds.ChainedMessageField}";
+            var target = action[MessageKinds.ChainedMessageField];
+            string? text = target is JsonValue v && v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
+                ? (v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString())
+                : null;
+            if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long targetId))
+                throw new MessageDefinitionException(at, "must be the numeric id of another message of the app.");
+            if (targetId == selfId) throw new MessageDefinitionException(at, "a message cannot chain to itself.");
+            if (store.Find(appId, targetId) is null) throw new MessageDefinitionException(at, $"the app has no message {targetId}.");
+        }
     }
 
     /// <summary>Templates the app declared in code (<c>defineAction</c>, uploaded with <c>setVars</c> in development mode).</summary>

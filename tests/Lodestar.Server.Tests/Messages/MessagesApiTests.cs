@@ -355,6 +355,40 @@ public sealed class MessagesApiTests : IDisposable
     }
 
     [Fact]
+    public async Task ChainedMessages_MustExist_AndPointAtWhatThePersonGets()
+    {
+        var app = await AppAsync();
+        using var admin = Admin();
+        var (badStatus, bad) = await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages",
+            """{"name":"A","action":"Confirm","vars":{"Message":"m","Accept action":{"__name__":"Chain to Existing Message","Chained message":"987654"}},"whenTriggers":{"children":[{"subject":"start"}]}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Equal("vars.Accept action.Chained message", bad.GetProperty("field").GetString());
+
+        var (_, second) = await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages",
+            """
+            {"name":"B","action":"Alert","vars":{"Message":"second"},"whenTriggers":{"children":[{"subject":"event","noun":"Never","verb":"triggers"}]},
+             "variants":[{"name":"B1","weight":50},{"name":"B2","weight":50}]}
+            """);
+        long secondId = second.GetProperty("id").GetInt64();
+        var (status, first) = await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages",
+            $$$"""{"name":"A","action":"Confirm","vars":{"Message":"m","Accept action":{"__name__":"Chain to Existing Message","Chained message":"{{{secondId}}}"}},"whenTriggers":{"children":[{"subject":"start"}]}}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        string firstKey = Key(first.GetProperty("id").GetInt64());
+
+        // The chain names the variant of B this person has (a key of the same messages object).
+        var messages = (await StartAsync(app, "chainer"))["messages"]!.AsObject();
+        string chained = messages[firstKey]!["vars"]!["Accept action"]!["Chained message"]!.GetValue<string>();
+        Assert.Contains(chained, messages.Select(p => p.Key));
+        Assert.Equal(secondId, messages[chained]!["parentCampaignId"]!.GetValue<long>());
+
+        // With B paused the person does not get it, so the chain is dropped rather than left dangling.
+        await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages/{secondId}/pause");
+        var after = (await StartAsync(app, "chainer"))["messages"]!.AsObject();
+        Assert.Single(after);
+        Assert.Null(after[firstKey]!["vars"]!["Accept action"]);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_ListsTheMessagesEndpoints()
     {
         using var client = _factory.CreateClient();
