@@ -34,6 +34,7 @@ public static class MessagesApi
             }
         })
         .Accepts<MessageRequest>("application/json", "*/*")
+        .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
         .WithName("CreateMessage")
         .WithSummary("Creates an in-app message in Leanplum's format (action, vars, whenTriggers, whenLimits), with priority, window, audience and optional A/B variants.");
 
@@ -60,6 +61,7 @@ public static class MessagesApi
             string appId, long messageId, HttpRequest request, IAppStore apps, IMessageStore store, ISegmentAudience segments, IVariableDefaultsStore defaults, TimeProvider time) =>
         {
             if (Find(appId, messageId, apps, store, out var existing) is { } problem) return problem;
+            if (existing!.Status == MessageStatus.Finished) return Finished(messageId);
             var (body, error) = await JsonBody.ReadAsync<MessageRequest>(request);
             if (error is not null) return Problems.BadRequest(error);
             try
@@ -74,6 +76,7 @@ public static class MessagesApi
             }
         })
         .Accepts<MessageRequest>("application/json", "*/*")
+        .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
         .WithName("UpdateMessage")
         .WithSummary("Replaces a message's definition; variants sent with their id keep it (and their stats), others are new.");
 
@@ -110,11 +113,12 @@ public static class MessagesApi
         {
             if (Find(appId, messageId, apps, store, out var message) is { } problem) return problem;
             if (message!.Status == MessageStatus.Finished && status != MessageStatus.Finished)
-                return Problems.Create(StatusCodes.Status409Conflict, "The message is finished.", $"Message {messageId} is finished; create a new message instead.");
+                return Finished(messageId);
             var changed = message.Status == status ? message : message with { Status = status, UpdatedAt = time.GetUtcNow() };
             if (!ReferenceEquals(changed, message)) store.Save(changed);
             return TypedResults.Ok(MessageResponse.From(changed));
         })
+        .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
         .WithName(name).WithSummary(summary);
 
     private static ProblemHttpResult? Find(string appId, long messageId, IAppStore apps, IMessageStore store, out InAppMessage? message)
@@ -124,6 +128,9 @@ public static class MessagesApi
         message = store.Find(appId, messageId);
         return message is null ? Problems.NotFound($"App '{appId}' has no message {messageId}.") : null;
     }
+
+    private static ProblemHttpResult Finished(long messageId) =>
+        Problems.Create(StatusCodes.Status409Conflict, "The message is finished.", $"Message {messageId} is finished and cannot change; create a new message instead.");
 
     private static ProblemHttpResult AppNotFound(string appId) => Problems.NotFound($"No app has the id '{appId}'.");
 

@@ -115,6 +115,7 @@ public sealed class MessagesApiTests : IDisposable
         Assert.Equal("finished", finished.GetProperty("status").GetString());
         var (resumeStatus, _) = await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages/{id}/resume");
         Assert.Equal(HttpStatusCode.Conflict, resumeStatus);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(admin, HttpMethod.Put, $"/api/v1/apps/{app.Id}/messages/{id}", "{" + Confirm + "}")).Status);
 
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(admin, HttpMethod.Get, $"/api/v1/apps/{app.Id}/messages/999999")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(admin, HttpMethod.Get, "/api/v1/apps/no-such-app/messages")).Status);
