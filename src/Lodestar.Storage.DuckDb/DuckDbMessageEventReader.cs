@@ -14,25 +14,45 @@ public sealed class DuckDbMessageEventReader(DuckDbEventStore store) : IMessageE
     private const string Prefix = "$message:";
     private const string MessageIdOf = "json_extract_string(e.properties, '$.\"$messageId\"')";
 
-    public IReadOnlyDictionary<string, long> ImpressionsOf(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds)
+    public (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, int limit)
     {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (sdkMessageIds.Count == 0) return counts;
         using var connection = store.OpenConnection();
+        long max;
+        using (var top = connection.CreateCommand())
+        {
+            // Taken first: events appended while the rows are read are left for the next call.
+            top.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
+            max = Convert.ToInt64(top.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        if (max <= afterSequence) return ([], afterSequence);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {MessageIdOf} AS message_id, count(*) FROM events e
-            WHERE e.app_id = $1 AND e.name = '{Prefix}View'
-              AND e.person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
-              AND {MessageIdOf} IN ({Placeholders(3, sdkMessageIds.Count)})
-            GROUP BY 1
+            SELECT e.seq, e.app_id, e.person_id, CASE WHEN e.name = '{Prefix}View' THEN {MessageIdOf} END, e.merged_person_id
+            FROM events e
+            WHERE e.seq > $1 AND e.seq <= $2 AND (e.name = '{Prefix}View' OR (e.merged_person_id IS NOT NULL AND e.merged_person_id <> e.person_id))
+            ORDER BY e.seq
+            LIMIT $3
             """;
-        command.Parameters.Add(new DuckDBParameter(appId));
-        command.Parameters.Add(new DuckDBParameter(personId));
-        foreach (string id in sdkMessageIds) command.Parameters.Add(new DuckDBParameter(id));
+        command.Parameters.Add(new DuckDBParameter(afterSequence));
+        command.Parameters.Add(new DuckDBParameter(max));
+        command.Parameters.Add(new DuckDBParameter(limit));
         using var reader = command.ExecuteReader();
-        while (reader.Read()) counts[reader.GetString(0)] = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-        return counts;
+        var changes = new List<MessageImpressionChange>();
+        long last = afterSequence;
+        int rows = 0;
+        while (reader.Read())
+        {
+            rows++;
+            last = reader.GetInt64(0);
+            string? messageId = reader.IsDBNull(3) ? null : reader.GetString(3);
+            string? merged = reader.IsDBNull(4) ? null : reader.GetString(4);
+            if (messageId is null && merged is null) continue;
+            changes.Add(new MessageImpressionChange(reader.GetString(1), reader.GetString(2), messageId, merged));
+        }
+
+        // A full page may stop short of max: the next call goes on from its last row.
+        return (changes, rows >= limit ? last : max);
     }
 
     public IReadOnlyList<MessageEventCount> Counts(string appId, IReadOnlyCollection<string> sdkMessageIds)

@@ -3,8 +3,11 @@ namespace Lodestar.Core.Messages;
 /// <summary>Reads the message events the SDKs tracked (<c>track</c> with <c>messageId</c>) from the event store.</summary>
 public interface IMessageEventReader
 {
-    /// <summary>How many impressions the person (merged ids included) had of each of the SDK message ids.</summary>
-    IReadOnlyDictionary<string, long> ImpressionsOf(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds);
+    /// <summary>
+    /// Impressions and person merges stored after <paramref name="afterSequence"/>, in order, at most
+    /// <paramref name="limit"/>; <c>UpTo</c> is the sequence the answer covers (fold it in as the new cursor).
+    /// </summary>
+    (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, int limit);
 
     /// <summary>Events and distinct persons per SDK message id and event (<c>View</c>, <c>Accept</c>, …).</summary>
     IReadOnlyList<MessageEventCount> Counts(string appId, IReadOnlyCollection<string> sdkMessageIds);

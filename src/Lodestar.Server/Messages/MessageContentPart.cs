@@ -19,7 +19,7 @@ namespace Lodestar.Server.Messages;
 /// </summary>
 public sealed partial class MessageContentPart(
     IMessageStore store,
-    IMessageEventReader messageEvents,
+    MessageImpressions impressions,
     ISegmentAudience segments,
     ReadYourWrites readYourWrites,
     ProfileProjector profiles,
@@ -117,10 +117,9 @@ public sealed partial class MessageContentPart(
         if (request.PersonId is not { } personId) return candidates;
         var limited = candidates.Where(c => MessageTriggers.PerUserLimit(c.Message.WhenLimits) is not null).ToList();
         if (limited.Count == 0) return candidates;
-        await readYourWrites.EventsAsync(cancellationToken).ConfigureAwait(false);
         // Impressions of every variant count: a person who saw one arm has seen the message.
         var ids = limited.SelectMany(c => c.Message.SdkIds).Select(id => id.ToString(CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
-        var seen = messageEvents.ImpressionsOf(request.AppId, personId, ids);
+        var seen = await impressions.OfAsync(request.AppId, personId, ids, cancellationToken).ConfigureAwait(false);
         return candidates.Where(c => MessageTriggers.PerUserLimit(c.Message.WhenLimits) is not { } cap ||
             c.Message.SdkIds.Sum(id => seen.GetValueOrDefault(id.ToString(CultureInfo.InvariantCulture))) < cap).ToList();
     }

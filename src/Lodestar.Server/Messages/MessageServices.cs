@@ -13,6 +13,8 @@ public static class MessageServices
     {
         services.AddSingleton<IMessageStore, SqliteMessageStore>();
         services.AddSingleton<IMessageEventReader>(sp => new DuckDbMessageEventReader(sp.GetRequiredService<DuckDbEventStore>()));
+        services.AddSingleton<IMessageImpressionStore, SqliteMessageImpressionStore>();
+        services.AddSingleton<MessageImpressions>();
         services.AddSingleton<IPersonContentPart, MessageContentPart>();
         services.AddSingleton<ISegmentReferenceSource, MessageSegmentReferences>();
         return services;

@@ -309,6 +309,37 @@ public sealed class MessagesApiTests : IDisposable
     }
 
     [Fact]
+    public async Task LimitUser_CountsImpressionsFromBeforeALogin()
+    {
+        var app = await AppAsync();
+        using var admin = Admin();
+        var (_, created) = await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages", """
+            {"name":"Once","action":"Alert","vars":{"Message":"m"},"whenTriggers":{"children":[{"subject":"start"}]},
+             "whenLimits":{"children":[{"subject":"times","noun":1,"verb":"limitUser"}]}}
+            """);
+        string key = Key(created.GetProperty("id").GetInt64());
+
+        // An anonymous device (the JS SDK sends userId = deviceId) sees the message once…
+        using var client = _factory.CreateClient();
+        async Task<JsonObject> AnonymousAsync(string action, string extra)
+        {
+            string body = $$"""{"appId":"{{app.Id}}","clientKey":"{{app.ProductionKey}}","action":"{{action}}","userId":"anon-dev","deviceId":"anon-dev","time":"{{Now}}"{{extra}}}""";
+            var response = await client.PostAsync("/api", new StringContent(body, Encoding.UTF8, "text/plain"));
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["response"]![0]!.AsObject();
+        }
+
+        Assert.Contains(key, (await AnonymousAsync("start", ""))["messages"]!.AsObject().Select(p => p.Key));
+        Assert.True((await AnonymousAsync("track", $$""","messageId":"{{key}}" """))["success"]!.GetValue<bool>());
+        Assert.DoesNotContain(key, (await AnonymousAsync("start", ""))["messages"]!.AsObject().Select(p => p.Key));
+
+        // …then logs in on that device: the known person inherits the impression, and so the cap.
+        string login = $$"""{"appId":"{{app.Id}}","clientKey":"{{app.ProductionKey}}","action":"start","userId":"known-user","deviceId":"anon-dev","time":"{{Now}}"}""";
+        var answer = JsonNode.Parse(await (await client.PostAsync("/api", new StringContent(login, Encoding.UTF8, "text/plain"))).Content.ReadAsStringAsync())!["response"]![0]!;
+        Assert.DoesNotContain(key, answer["messages"]!.AsObject().Select(p => p.Key));
+        Assert.Contains(key, (await StartAsync(app, "someone-else"))["messages"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task Variants_KeepTheirIdsOnUpdate_WhenSentBack()
     {
         var app = await AppAsync();

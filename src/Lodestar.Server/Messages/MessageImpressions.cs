@@ -1,0 +1,45 @@
+using Lodestar.Core.Messages;
+using Lodestar.Server.Users;
+
+namespace Lodestar.Server.Messages;
+
+/// <summary>
+/// Per-person impression counts for server-side per-user limits. The counts are folded from the event store on
+/// demand: a look-up first folds in the impressions and merges stored since the last one (a read of the newest
+/// rows only), then reads one person's counts from the state store. So start never scans the events.
+/// </summary>
+public sealed class MessageImpressions(IMessageEventReader events, IMessageImpressionStore store, ReadYourWrites readYourWrites) : IDisposable
+{
+    private const int Page = 50_000;
+    private readonly SemaphoreSlim _foldGate = new(1, 1);
+
+    public async Task<IReadOnlyDictionary<string, long>> OfAsync(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds, CancellationToken cancellationToken)
+    {
+        await readYourWrites.EventsAsync(cancellationToken).ConfigureAwait(false);
+        await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        return store.ImpressionsOf(appId, personId, sdkMessageIds);
+    }
+
+    /// <summary>Folds in everything the event store holds now.</summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        await _foldGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            long cursor = store.Cursor;
+            while (true)
+            {
+                var (changes, upTo) = events.ImpressionChangesAfter(cursor, Page);
+                if (upTo <= cursor) break;
+                store.Apply(changes, upTo);
+                cursor = upTo;
+            }
+        }
+        finally
+        {
+            _foldGate.Release();
+        }
+    }
+
+    public void Dispose() => _foldGate.Dispose();
+}
