@@ -64,7 +64,7 @@ try
         long cursor = counts.Cursor;
         while (true)
         {
-            var (changes, upTo) = reader.ImpressionChangesAfter(cursor, 50_000);
+            var (changes, upTo) = reader.ImpressionChangesAfter(cursor, sequence, 50_000);
             if (upTo <= cursor) break;
             counts.Apply(changes, upTo);
             cursor = upTo;

@@ -14,29 +14,21 @@ public sealed class DuckDbMessageEventReader(DuckDbEventStore store) : IMessageE
     private const string Prefix = "$message:";
     private const string MessageIdOf = "json_extract_string(e.properties, '$.\"$messageId\"')";
 
-    public (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, int limit)
+    public (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, long upToSequence, int limit)
     {
+        if (upToSequence <= afterSequence) return ([], afterSequence);
         using var connection = store.OpenConnection();
-        long max;
-        using (var top = connection.CreateCommand())
-        {
-            // Taken first: events appended while the rows are read are left for the next call.
-            top.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
-            max = Convert.ToInt64(top.ExecuteScalar(), CultureInfo.InvariantCulture);
-        }
-
-        if (max <= afterSequence) return ([], afterSequence);
         using var command = connection.CreateCommand();
+        // The bounds are inlined (numbers, not text) so DuckDB prunes row groups by their seq min/max: only the
+        // newest rows are read, however large the table.
         command.CommandText = $"""
             SELECT e.seq, e.app_id, e.person_id, CASE WHEN e.name = '{Prefix}View' THEN {MessageIdOf} END, e.merged_person_id
             FROM events e
-            WHERE e.seq > $1 AND e.seq <= $2 AND (e.name = '{Prefix}View' OR (e.merged_person_id IS NOT NULL AND e.merged_person_id <> e.person_id))
+            WHERE e.seq > {afterSequence.ToString(CultureInfo.InvariantCulture)} AND e.seq <= {upToSequence.ToString(CultureInfo.InvariantCulture)}
+              AND (e.name = '{Prefix}View' OR (e.merged_person_id IS NOT NULL AND e.merged_person_id <> e.person_id))
             ORDER BY e.seq
-            LIMIT $3
+            LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
             """;
-        command.Parameters.Add(new DuckDBParameter(afterSequence));
-        command.Parameters.Add(new DuckDBParameter(max));
-        command.Parameters.Add(new DuckDBParameter(limit));
         using var reader = command.ExecuteReader();
         var changes = new List<MessageImpressionChange>();
         long last = afterSequence;
@@ -52,7 +44,7 @@ public sealed class DuckDbMessageEventReader(DuckDbEventStore store) : IMessageE
         }
 
         // A full page may stop short of max: the next call goes on from its last row.
-        return (changes, rows >= limit ? last : max);
+        return (changes, rows >= limit ? last : upToSequence);
     }
 
     public IReadOnlyList<MessageEventCount> Counts(string appId, IReadOnlyCollection<string> sdkMessageIds)

@@ -4,10 +4,11 @@ namespace Lodestar.Core.Messages;
 public interface IMessageEventReader
 {
     /// <summary>
-    /// Impressions and person merges stored after <paramref name="afterSequence"/>, in order, at most
-    /// <paramref name="limit"/>; <c>UpTo</c> is the sequence the answer covers (fold it in as the new cursor).
+    /// Impressions and person merges with a sequence in (<paramref name="afterSequence"/>, <paramref name="upToSequence"/>],
+    /// in order, at most <paramref name="limit"/>; <c>UpTo</c> is the sequence the answer covers (fold it in as the new
+    /// cursor). <paramref name="upToSequence"/> must be stored already (the event store's applied sequence).
     /// </summary>
-    (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, int limit);
+    (IReadOnlyList<MessageImpressionChange> Changes, long UpTo) ImpressionChangesAfter(long afterSequence, long upToSequence, int limit);
 
     /// <summary>Events and distinct persons per SDK message id and event (<c>View</c>, <c>Accept</c>, …).</summary>
     IReadOnlyList<MessageEventCount> Counts(string appId, IReadOnlyCollection<string> sdkMessageIds);

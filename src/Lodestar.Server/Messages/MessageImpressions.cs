@@ -1,4 +1,5 @@
 using Lodestar.Core.Messages;
+using Lodestar.Engine.Ingestion;
 using Lodestar.Server.Users;
 
 namespace Lodestar.Server.Messages;
@@ -8,7 +9,7 @@ namespace Lodestar.Server.Messages;
 /// demand: a look-up first folds in the impressions and merges stored since the last one (a read of the newest
 /// rows only), then reads one person's counts from the state store. So start never scans the events.
 /// </summary>
-public sealed class MessageImpressions(IMessageEventReader events, IMessageImpressionStore store, ReadYourWrites readYourWrites) : IDisposable
+public sealed class MessageImpressions(IMessageEventReader events, IMessageImpressionStore store, EventStoreApplier applier, ReadYourWrites readYourWrites) : IDisposable
 {
     private const int Page = 50_000;
     private readonly SemaphoreSlim _foldGate = new(1, 1);
@@ -27,9 +28,10 @@ public sealed class MessageImpressions(IMessageEventReader events, IMessageImpre
         try
         {
             long cursor = store.Cursor;
+            long stored = applier.AppliedSequence;
             while (true)
             {
-                var (changes, upTo) = events.ImpressionChangesAfter(cursor, Page);
+                var (changes, upTo) = events.ImpressionChangesAfter(cursor, stored, Page);
                 if (upTo <= cursor) break;
                 store.Apply(changes, upTo);
                 cursor = upTo;

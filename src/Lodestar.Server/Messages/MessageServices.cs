@@ -15,6 +15,7 @@ public static class MessageServices
         services.AddSingleton<IMessageEventReader>(sp => new DuckDbMessageEventReader(sp.GetRequiredService<DuckDbEventStore>()));
         services.AddSingleton<IMessageImpressionStore, SqliteMessageImpressionStore>();
         services.AddSingleton<MessageImpressions>();
+        services.AddHostedService<MessageImpressionFolder>();
         services.AddSingleton<IPersonContentPart, MessageContentPart>();
         services.AddSingleton<ISegmentReferenceSource, MessageSegmentReferences>();
         return services;

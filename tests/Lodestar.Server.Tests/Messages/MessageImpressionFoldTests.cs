@@ -43,7 +43,7 @@ public sealed class MessageImpressionFoldTests : IDisposable
         int pages = 0;
         while (true)
         {
-            var (changes, upTo) = reader.ImpressionChangesAfter(counts.Cursor, 2);
+            var (changes, upTo) = reader.ImpressionChangesAfter(counts.Cursor, seq, 2);
             if (upTo <= counts.Cursor) break;
             counts.Apply(changes, upTo);
             pages++;
@@ -59,9 +59,9 @@ public sealed class MessageImpressionFoldTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["11"] = 4 }, counts.ImpressionsOf("a", "known", ["11"]));
 
         // Nothing new: the fold stays where it is; a new impression moves it by one.
-        Assert.Equal(seq, reader.ImpressionChangesAfter(counts.Cursor, 2).UpTo);
+        Assert.Equal(seq, reader.ImpressionChangesAfter(counts.Cursor, seq, 2).UpTo);
         events.Append([E("known", "$message:View", "12")]);
-        var (more, to) = reader.ImpressionChangesAfter(counts.Cursor, 2);
+        var (more, to) = reader.ImpressionChangesAfter(counts.Cursor, seq, 2);
         counts.Apply(more, to);
         Assert.Equal(2, counts.ImpressionsOf("a", "known", ["12"])["12"]);
     }
