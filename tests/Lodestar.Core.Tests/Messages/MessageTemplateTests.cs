@@ -44,6 +44,19 @@ public sealed class MessageTemplateTests
     }
 
     [Fact]
+    public void Render_NeverThrows_AFailingFieldRendersEmptyAndIsReported()
+    {
+        var template = MessageTemplate.Parse(Vars("""
+            {"A":"{{ userAttribute.name | no_such_filter }}","B":"{{ 10 | divided_by: userAttribute.zero }}","C":"ok {{ userAttribute.name }}"}
+            """));
+        var failures = new List<string>();
+        var rendered = template.Render(Vars("""{"name":"Ada","zero":0}"""), (field, _) => failures.Add(field));
+        Assert.Equal("ok Ada", rendered["C"]!.GetValue<string>());
+        Assert.All(failures, f => Assert.Contains(f, new[] { "vars.A", "vars.B" }));
+        foreach (string failed in failures) Assert.Equal("", rendered[failed[5..]]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Parse_SyntaxError_NamesTheField()
     {
         var error = Assert.Throws<MessageDefinitionException>(() => MessageTemplate.Parse(Vars("""{"Title":{"Text":"Hi {{ userAttribute.name "}}"""), "variants[1].vars"));
