@@ -15,7 +15,7 @@ public sealed partial class MessageImpressionFolder(MessageImpressions impressio
         {
             try
             {
-                await impressions.CatchUpAsync(stoppingToken).ConfigureAwait(false);
+                await impressions.CatchUpAsync(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -17,14 +17,18 @@ public sealed class MessageImpressions(IMessageEventReader events, IMessageImpre
     public async Task<IReadOnlyDictionary<string, long>> OfAsync(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds, CancellationToken cancellationToken)
     {
         await readYourWrites.EventsAsync(cancellationToken).ConfigureAwait(false);
-        await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        // A long fold (the first after an upgrade, over the whole table) runs in the background; a start does not wait
+        // for it beyond this and reads the counts folded so far (the SDK still enforces the limit on its device).
+        await CatchUpAsync(RequestWait, cancellationToken).ConfigureAwait(false);
         return store.ImpressionsOf(appId, personId, sdkMessageIds);
     }
 
-    /// <summary>Folds in everything the event store holds now.</summary>
-    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    private static readonly TimeSpan RequestWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>Folds in everything the event store holds now, unless another fold holds the gate longer than <paramref name="wait"/>.</summary>
+    public async Task CatchUpAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
-        await _foldGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await _foldGate.WaitAsync(wait, cancellationToken).ConfigureAwait(false)) return;
         try
         {
             long cursor = store.Cursor;
