@@ -11,7 +11,10 @@ namespace Lodestar.Core.Messages;
 /// </summary>
 public static class MessageTriggers
 {
-    /// <summary>Trigger subjects and the verbs each accepts (start and resume take none).</summary>
+    /// <summary>
+    /// Trigger subjects and the verbs each accepts (start and resume take none). Leanplum's "start" is subject
+    /// <c>start</c>; "start or resume" is subject <c>resume</c> (the SDKs match it on both).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> TriggerVerbs = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["start"] = [],

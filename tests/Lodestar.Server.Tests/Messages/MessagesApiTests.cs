@@ -384,6 +384,10 @@ public sealed class MessagesApiTests : IDisposable
         Assert.Equal(created.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture), reference.Id);
         Assert.Equal("Targeted", reference.Name);
         foreach (var source in sources) Assert.Empty(await source.FindReferencesAsync(app.Id, "other"));
+
+        // A finished message is never shipped again: it no longer holds the segment.
+        await SendAsync(admin, HttpMethod.Post, $"/api/v1/apps/{app.Id}/messages/{reference.Id}/finish");
+        foreach (var source in sources) Assert.DoesNotContain(await source.FindReferencesAsync(app.Id, "seg-1"), r => r.Kind == "message");
     }
 
     [Fact]
