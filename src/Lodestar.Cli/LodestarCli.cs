@@ -24,6 +24,7 @@ public static class LodestarCli
         root.Subcommands.Add(Content.VariablesCommand.Create());
         root.Subcommands.Add(Content.AbTestsCommand.Create());
         root.Subcommands.Add(Content.InboxCommand.Create());
+        root.Subcommands.Add(Messages.MessagesCommand.Create());
         return root;
     }
 

@@ -17,6 +17,7 @@ using Lodestar.Server.Catalog;
 using Lodestar.Server.Content;
 using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
+using Lodestar.Server.Messages;
 using Lodestar.Server.Insights;
 using Lodestar.Server.Segment;
 using Lodestar.Server.Statistics;
@@ -76,6 +77,7 @@ public static class LodestarHost
         services.AddSingleton<SegmentMessageParser>();
         services.AddLeanplum();
         services.AddVariablesTestsAndInbox();
+        services.AddMessages();
         services.AddSingleton(sp => new EventLog(DataPath(sp, "log")));
         services.AddSingleton<EventStoreApplier>();
         services.AddSingleton<ProfileProjector>();
@@ -130,6 +132,7 @@ public static class LodestarHost
         api.MapInsightsApi();
         api.MapCatalogApi();
         api.MapVariablesTestsAndInbox();
+        api.MapMessagesApi();
         return app;
     }
 

@@ -1,0 +1,100 @@
+// Runs the official Leanplum JS SDK (leanplum-sdk, unmodified) in jsdom against a Lodestar server, as one user,
+// and records every in-app message the SDK hands to its 'showMessage' handler and what it did with it.
+// Env: LODESTAR_URL, LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY, LODESTAR_USER_ID, LODESTAR_PLAN (a user attribute).
+// Prints one JSON object: {received, shown: [{afterEvent, messageId, vars}], openedUrls, requests, error?}.
+'use strict'
+const fs = require('fs')
+const { JSDOM } = require('jsdom')
+
+const baseUrl = process.env.LODESTAR_URL
+const appId = process.env.LODESTAR_APP_ID
+const productionKey = process.env.LODESTAR_PRODUCTION_KEY
+const userId = process.env.LODESTAR_USER_ID
+const plan = process.env.LODESTAR_PLAN || 'free'
+if (!baseUrl || !appId || !productionKey || !userId) {
+  console.error('Set LODESTAR_URL, LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY and LODESTAR_USER_ID.')
+  process.exit(2)
+}
+
+const dom = new JSDOM('<!doctype html><html><body></body></html>', {
+  url: 'http://app.example.test/',
+  runScripts: 'outside-only',
+  pretendToBeVisual: true,
+})
+const window = dom.window
+
+const requests = []
+const XHR = window.XMLHttpRequest.prototype
+const open = XHR.open
+const send = XHR.send
+XHR.open = function (method, url, ...rest) {
+  this.__record = { method, url: String(url) }
+  return open.call(this, method, url, ...rest)
+}
+XHR.send = function (body) {
+  const record = { ...this.__record, body: body == null ? null : String(body), done: false }
+  requests.push(record)
+  this.addEventListener('loadend', () => {
+    record.status = this.status
+    record.response = this.responseText
+    record.done = true
+  })
+  return send.call(this, body)
+}
+
+window.eval(fs.readFileSync(require.resolve('leanplum-sdk/dist/leanplum.js'), 'utf8'))
+const Leanplum = window.Leanplum
+
+const result = { started: null, received: null, shown: [], openedUrls: [], requests }
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+async function until(condition, what, timeoutMs = 15000) {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('Timed out waiting for ' + what)
+    await wait(50)
+  }
+}
+
+let lastEvent = '(start)'
+async function main() {
+  Leanplum.setApiPath(baseUrl + '/api')
+  Leanplum.setAppIdForProductionMode(appId, productionKey)
+  Leanplum.setAppVersion('2.0.1')
+  Leanplum.setRequestBatching(true, 1)
+
+  // The app's message handler, as an app using the SDK registers it: record it, count an impression, accept.
+  Leanplum.on('showMessage', ({ message, context }) => {
+    result.shown.push({ afterEvent: lastEvent, messageId: message.messageId, vars: JSON.parse(JSON.stringify(message)) })
+    context.track()
+    context.runTrackedActionNamed('Accept action')
+  })
+  Leanplum.on('openUrl', (navigation) => {
+    result.openedUrls.push(navigation.url)
+    navigation.preventDefault()
+  })
+
+  Leanplum.start(userId, { plan }, (success) => { result.started = success })
+  await until(() => result.started !== null, 'start')
+  result.received = JSON.parse(window.localStorage.getItem('__leanplum_message_cache') || 'null')
+
+  // An event no message waits for, then the one the message is triggered by, twice (limited to once a session).
+  for (const event of ['Something Else', 'Purchase Clicked', 'Purchase Clicked']) {
+    lastEvent = event
+    Leanplum.track(event, 1)
+    await wait(300)
+  }
+
+  await wait(1500)
+  await until(() => requests.length > 0 && requests.every((r) => r.done), 'the last answers')
+}
+
+main()
+  .then(() => {
+    process.stdout.write(JSON.stringify(result) + '\n')
+    process.exit(0)
+  })
+  .catch((error) => {
+    result.error = String(error && error.stack || error)
+    process.stdout.write(JSON.stringify(result) + '\n')
+    process.exit(1)
+  })
