@@ -24,6 +24,9 @@ public sealed class SegmentSqlCompiler
     private readonly List<string> _sequences = [];
     private readonly SortedSet<string> _names = new(StringComparer.Ordinal);
 
+    /// <summary>The earliest event time any behavioral leaf looks at; null once one looks at the whole history.</summary>
+    private DateTimeOffset? _earliest = DateTimeOffset.MaxValue;
+
     private SegmentSqlCompiler(Func<string, SegmentCondition?>? segments, DateTimeOffset now, SegmentTables tables, SqlScope scope)
     {
         _segments = segments;
@@ -55,7 +58,7 @@ public sealed class SegmentSqlCompiler
                 ev AS (
                     SELECT {person} AS pid, e.name, e.time, e.value, e.properties
                     FROM events e{join}
-                    WHERE e.app_id = {DuckDbDialect.Text(_scope.AppId)} AND NOT e.internal AND e.time <= {Timestamp(_now)}
+                    WHERE e.app_id = {DuckDbDialect.Text(_scope.AppId)} AND NOT e.internal AND e.time <= {Timestamp(_now)}{(_earliest is { } earliest ? $" AND e.time >= {Timestamp(earliest)}" : "")}
                       AND e.name IN ({string.Join(", ", _names.Select(DuckDbDialect.Text))})
                 )
                 """);
@@ -151,6 +154,13 @@ public sealed class SegmentSqlCompiler
             { From: { } from, To: { } to } => $"ev.time >= {Timestamp(from)} AND ev.time < {Timestamp(to)}",
             _ => "true",
         };
+        // Every leaf keeps its own window; the scan only skips what no leaf can see.
+        _earliest = condition.Window switch
+        {
+            { Within: { } w } when _earliest is { } e => e < _now - w ? e : _now - w,
+            { From: { } f } when _earliest is { } e => e < f ? e : f,
+            _ => null,
+        };
         string match = $"{Match(condition.Match, "ev")} AND {window}";
         if (condition.Aggregate is { } aggregate)
         {
@@ -182,6 +192,7 @@ public sealed class SegmentSqlCompiler
         int k = _sequences.Count;
         _names.Add(condition.Did.Event);
         _names.Add(condition.ThenNot.Event);
+        _earliest = null;
         string within = $"to_microseconds({(condition.Within.Ticks / TimeSpan.TicksPerMicrosecond).ToString(CultureInfo.InvariantCulture)})";
         _sequences.Add($"""
             q{k} AS (
