@@ -14,6 +14,7 @@ public static class SegmentsServices
         services.AddSingleton<IProfileReader, SqliteProfileReader>();
         services.AddSingleton<SegmentMirror>();
         services.AddSingleton<SegmentBatchEvaluator>();
+        services.AddSingleton<SegmentQueryTables>();
         services.AddSingleton<SegmentDefinitions>();
         services.AddSingleton<ISegmentAudience, BatchSegmentAudience>();
         services.AddSingleton<ISegmentReferenceSource, SegmentReferencesInSegments>();

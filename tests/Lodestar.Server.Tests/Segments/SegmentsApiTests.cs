@@ -203,4 +203,72 @@ public sealed class SegmentsApiTests : IDisposable
         Assert.Equal("parameters.within", bad.GetProperty("field").GetString());
         await Expect(await admin.PostJsonAsync(root + "/templates/whales", "{}"), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Segment_FiltersAndBreaksDownTrendsAndFunnels()
+    {
+        var app = await SeedAsync();
+        using var admin = _factory.CreateAdminClient();
+        string buyers = (await Create(admin, app.Id, "Buyers", """{"event": "Purchase"}""")).GetProperty("id").GetString()!;
+        string insights = $"/api/v1/apps/{app.Id}/insights";
+        string range = $$$"""
+            "interval": "day", "from": "{{{Ago(TimeSpan.FromDays(10))}}}", "to": "{{{Ago(TimeSpan.Zero)}}}"
+            """;
+        static double Total(JsonElement line) => line.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble());
+
+        // Open App: u3 (a buyer) and a4 (not). Filtered to buyers: u3 only.
+        var all = await Expect(await admin.PostJsonAsync(insights + "/trends", $$"""{"series": [{"event": "Open App"}], {{range}}}"""), HttpStatusCode.OK);
+        Assert.Equal(2, Total(all.GetProperty("series")[0]));
+        var filtered = await Expect(await admin.PostJsonAsync(insights + "/trends", $$"""{"series": [{"event": "Open App"}], "segment": "{{buyers}}", {{range}}}"""), HttpStatusCode.OK);
+        Assert.Equal(1, Total(filtered.GetProperty("series")[0]));
+
+        var split = await Expect(await admin.PostJsonAsync(insights + "/trends",
+            $$"""{"series": [{"event": "Open App"}], "breakdown": {"segment": "{{buyers}}"}, {{range}}}"""), HttpStatusCode.OK);
+        var byValue = split.GetProperty("series").EnumerateArray().ToDictionary(l => l.GetProperty("breakdownValue").GetString()!, Total);
+        Assert.Equal(new Dictionary<string, double> { ["member"] = 1, ["not member"] = 1 }, byValue);
+
+        // Add To Cart → Purchase in a day: u2 (a buyer) converts, u1 (not a buyer) does not.
+        string funnel = $$$"""
+            "steps": [{"event": "Add To Cart"}, {"event": "Purchase"}], "window": "1d", "from": "{{{Ago(TimeSpan.FromDays(10))}}}", "to": "{{{Ago(TimeSpan.Zero)}}}"
+            """;
+        var funnelAll = await Expect(await admin.PostJsonAsync(insights + "/funnels", $$"""{{{funnel}}}"""), HttpStatusCode.OK);
+        Assert.Equal([2L, 1L], funnelAll.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("persons").GetInt64()));
+        var funnelBuyers = await Expect(await admin.PostJsonAsync(insights + "/funnels", $$"""{{{funnel}}, "segment": "{{buyers}}"}"""), HttpStatusCode.OK);
+        Assert.Equal([1L, 1L], funnelBuyers.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("persons").GetInt64()));
+        var funnelSplit = await Expect(await admin.PostJsonAsync(insights + "/funnels", "{" + funnel + ", \"breakdown\": {\"segment\": \"" + buyers + "\"}}"), HttpStatusCode.OK);
+        var rows = funnelSplit.GetProperty("breakdowns").EnumerateArray().ToDictionary(
+            b => b.GetProperty("breakdownValue").GetString()!, b => b.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("persons").GetInt64()).ToArray());
+        Assert.Equal([1L, 1L], rows["member"]);
+        Assert.Equal([1L, 0L], rows["not member"]);
+
+        // Retention, paths and lifecycle take the filter too; an unknown segment is a 400 naming the field.
+        foreach (var (path, body) in new[]
+        {
+            ("retention", $$"""{"startEvent": "Add To Cart", "returnEvent": "$any", "segment": "{{buyers}}", {{range}}}"""),
+            ("paths", $$"""{"startEvent": "Add To Cart", "segment": "{{buyers}}", "from": "{{Ago(TimeSpan.FromDays(10))}}", "to": "{{Ago(TimeSpan.Zero)}}"}"""),
+            ("lifecycle", $$"""{"event": "Purchase", "segment": "{{buyers}}", {{range}}}"""),
+        })
+        {
+            await Expect(await admin.PostJsonAsync($"{insights}/{path}", body), HttpStatusCode.OK);
+        }
+
+        var unknown = await Expect(await admin.PostJsonAsync(insights + "/trends", $$"""{"series": [{"event": "Open App"}], "segment": "seg_nope", {{range}}}"""), HttpStatusCode.BadRequest);
+        Assert.Equal("segment", unknown.GetProperty("field").GetString());
+        var unknownBreakdown = await Expect(await admin.PostJsonAsync(insights + "/funnels", "{" + funnel + ", \"breakdown\": {\"segment\": \"seg_nope\"}}"), HttpStatusCode.BadRequest);
+        Assert.Equal("breakdown.segment", unknownBreakdown.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_ListsTheSegmentEndpoints_AndTheSegmentFieldOfQueries()
+    {
+        using var client = _factory.CreateClient();
+        var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json")).RootElement;
+        var paths = document.GetProperty("paths");
+        foreach (string path in new[] { "", "/preview", "/templates", "/templates/{templateId}", "/{segmentId}", "/{segmentId}/users" })
+            Assert.True(paths.TryGetProperty("/api/v1/apps/{appId}/segments" + path, out _), path);
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        foreach (string query in new[] { "TrendsQuery", "FunnelQuery", "RetentionQuery", "PathsQuery", "LifecycleQuery" })
+            Assert.True(schemas.GetProperty(query).GetProperty("properties").TryGetProperty("segment", out _), query);
+        Assert.True(schemas.GetProperty("Breakdown").GetProperty("properties").TryGetProperty("segment", out _));
+    }
 }
