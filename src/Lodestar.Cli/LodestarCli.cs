@@ -25,6 +25,7 @@ public static class LodestarCli
         root.Subcommands.Add(Content.AbTestsCommand.Create());
         root.Subcommands.Add(Content.InboxCommand.Create());
         root.Subcommands.Add(Messages.MessagesCommand.Create());
+        root.Subcommands.Add(Segments.SegmentsCommand.Create());
         return root;
     }
 

@@ -20,6 +20,7 @@ using Lodestar.Server.Leanplum;
 using Lodestar.Server.Messages;
 using Lodestar.Server.Insights;
 using Lodestar.Server.Segment;
+using Lodestar.Server.Segments;
 using Lodestar.Server.Statistics;
 using Lodestar.Server.Users;
 using Lodestar.Storage.DuckDb;
@@ -70,7 +71,8 @@ public static class LodestarHost
         services.AddSingleton<DuckDbQueryRunner>();
         services.AddSingleton<AnalyticsEngine>();
         services.AddSingleton<EventCatalog>();
-        // Replaced by the segments feature; content and journeys read segments only through this seam.
+        // The segments feature registers the ISegmentAudience content and journeys read through; the fallback stays for hosts without it.
+        services.AddSegments();
         services.TryAddSingleton<ISegmentAudience, NoSegmentAudience>();
 
         services.AddSingleton<EventValidator>();
@@ -133,6 +135,7 @@ public static class LodestarHost
         api.MapCatalogApi();
         api.MapVariablesTestsAndInbox();
         api.MapMessagesApi();
+        api.MapSegmentsApi();
         return app;
     }
 
