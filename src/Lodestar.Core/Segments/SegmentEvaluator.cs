@@ -1,0 +1,267 @@
+namespace Lodestar.Core.Segments;
+
+/// <summary>
+/// The reference meaning of segment criteria: evaluates them for one person in memory. The batch SQL compiled from the
+/// same criteria must give the same answer for every person (a property test checks it), and the real-time engine
+/// uses this evaluator directly. <paramref name="segments"/> (in every method) resolves nested <c>{"segment": id}</c>
+/// conditions to the saved segment's criteria; an unknown id is not matched.
+/// </summary>
+public static class SegmentEvaluator
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>Whether the person matches the criteria at the instant <paramref name="now"/>.</summary>
+    public static bool Matches(SegmentCondition criteria, PersonFacts facts, DateTimeOffset now, Func<string, SegmentCondition?>? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        ArgumentNullException.ThrowIfNull(facts);
+        return Evaluate(criteria, facts, now, segments, 0);
+    }
+
+    /// <summary>
+    /// The earliest instant after <paramref name="now"/> at which the answer may change with no new event or attribute
+    /// change (an event leaving or entering a window, a relative date passing), or null when it cannot. It may name an
+    /// instant at which the answer turns out not to change; it never misses one.
+    /// </summary>
+    public static DateTimeOffset? NextChangeAt(SegmentCondition criteria, PersonFacts facts, DateTimeOffset now, Func<string, SegmentCondition?>? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        ArgumentNullException.ThrowIfNull(facts);
+        DateTimeOffset? next = null;
+        NextChange(criteria, facts, now, segments, 0, ref next);
+        return next;
+    }
+
+    /// <summary>The event names the criteria look at (through nested segments too), so a real-time engine keeps only those.</summary>
+    public static IReadOnlySet<string> ReferencedEvents(SegmentCondition criteria, Func<string, SegmentCondition?>? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in Walk(criteria, segments))
+        {
+            switch (node)
+            {
+                case EventCondition e: names.Add(e.Match.Event); break;
+                case SequenceCondition s: names.Add(s.Did.Event); names.Add(s.ThenNot.Event); break;
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// How far back events matter: the longest <c>within</c> of the behavioral conditions, or null when some condition
+    /// needs the whole history (ever, between, sequence).
+    /// </summary>
+    public static TimeSpan? EventLookback(SegmentCondition criteria, Func<string, SegmentCondition?>? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        TimeSpan longest = TimeSpan.Zero;
+        foreach (var node in Walk(criteria, segments))
+        {
+            switch (node)
+            {
+                case EventCondition { Window.Within: { } within }: longest = within > longest ? within : longest; break;
+                case EventCondition or SequenceCondition: return null;
+            }
+        }
+
+        return longest;
+    }
+
+    /// <summary>The ids of the segments the criteria name directly (not through them).</summary>
+    public static IReadOnlySet<string> ReferencedSegments(SegmentCondition criteria)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in Walk(criteria, null))
+        {
+            if (node is SegmentMembershipCondition m) ids.Add(m.SegmentId);
+        }
+
+        return ids;
+    }
+
+    /// <summary>Every node of the criteria, descending into nested segments when <paramref name="segments"/> is given.</summary>
+    public static IEnumerable<SegmentCondition> Walk(SegmentCondition criteria, Func<string, SegmentCondition?>? segments)
+    {
+        var stack = new Stack<(SegmentCondition Node, int Depth)>();
+        stack.Push((criteria, 0));
+        while (stack.Count > 0)
+        {
+            var (node, depth) = stack.Pop();
+            yield return node;
+            if (depth >= MaxDepth) continue;
+            switch (node)
+            {
+                case AllCondition all: foreach (var c in all.Conditions) stack.Push((c, depth + 1)); break;
+                case AnyCondition any: foreach (var c in any.Conditions) stack.Push((c, depth + 1)); break;
+                case NotCondition not: stack.Push((not.Condition, depth + 1)); break;
+                case SegmentMembershipCondition m when segments?.Invoke(m.SegmentId) is { } nested: stack.Push((nested, depth + 1)); break;
+            }
+        }
+    }
+
+    private static bool Evaluate(SegmentCondition condition, PersonFacts facts, DateTimeOffset now, Func<string, SegmentCondition?>? segments, int depth)
+    {
+        switch (condition)
+        {
+            case AllCondition all:
+                foreach (var c in all.Conditions) if (!Evaluate(c, facts, now, segments, depth + 1)) return false;
+                return true;
+            case AnyCondition any:
+                foreach (var c in any.Conditions) if (Evaluate(c, facts, now, segments, depth + 1)) return true;
+                return false;
+            case NotCondition not:
+                return !Evaluate(not.Condition, facts, now, segments, depth + 1);
+            case AttributeCondition a:
+                return a.Test.Matches(facts.Attribute(a.Attribute), now);
+            case TechnologyCondition t:
+                return t.Test.Matches(SegmentValue.OfString(facts.Technology.Get(t.Field)), now);
+            case SessionsCondition s:
+                return s.Count.Matches(facts.Sessions);
+            case EventCondition e:
+                return EvaluateEvent(e, facts, now);
+            case SequenceCondition s:
+                return EvaluateSequence(s, facts, now);
+            case SegmentMembershipCondition m:
+                return depth < MaxDepth && segments?.Invoke(m.SegmentId) is { } nested && Evaluate(nested, facts, now, segments, depth + 1);
+            case BucketCondition b:
+                return SegmentBucket.Of(facts.PersonId) < b.Below;
+            default:
+                throw new ArgumentException($"Unknown segment condition {condition.GetType().Name}.", nameof(condition));
+        }
+    }
+
+    private static bool EvaluateEvent(EventCondition condition, PersonFacts facts, DateTimeOffset now)
+    {
+        long count = 0;
+        long valued = 0;
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        DateTimeOffset? first = null, last = null;
+        foreach (var e in facts.Events)
+        {
+            if (!condition.Window.Contains(e.Time, now) || !condition.Match.Matches(e, now)) continue;
+            count++;
+            first ??= e.Time;
+            last = e.Time;
+            if (condition.Aggregate is { } aggregate && AggregateInput(aggregate, e) is { } x)
+            {
+                valued++;
+                sum += x;
+                min = Math.Min(min, x);
+                max = Math.Max(max, x);
+            }
+        }
+
+        if (condition.Aggregate is { } test)
+        {
+            if (valued == 0) return false;
+            double result = test.Function switch
+            {
+                AggregateFunction.Sum => sum,
+                AggregateFunction.Avg => sum / valued,
+                AggregateFunction.Min => min,
+                _ => max,
+            };
+            return test.Matches(result);
+        }
+
+        if (condition.Occurrence is { } occurrence)
+        {
+            return (occurrence.First ? first : last) is { } time && occurrence.Test.MatchesDate(time, now);
+        }
+
+        return (condition.Count ?? DidOnce).Matches(count);
+    }
+
+    private static readonly CountTest DidOnce = new(ValueOperator.Gte, 1);
+
+    /// <summary>The number an aggregate takes from an event: its value, or a numeric property; null when it has none.</summary>
+    public static double? AggregateInput(AggregateTest aggregate, PersonEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        ArgumentNullException.ThrowIfNull(e);
+        if (aggregate.Property == AggregateTest.EventValue) return e.Value;
+        var value = SegmentValue.From(e.Properties?[aggregate.Property]);
+        return value.Kind == SegmentValueKind.Number ? value.Number : null;
+    }
+
+    private static bool EvaluateSequence(SequenceCondition condition, PersonFacts facts, DateTimeOffset now)
+    {
+        var events = facts.Events;
+        for (int i = 0; i < events.Count; i++)
+        {
+            var a = events[i];
+            if (a.Time + condition.Within > now || !condition.Did.Matches(a, now)) continue;
+            var end = a.Time + condition.Within;
+            bool followed = false;
+            foreach (var b in events)
+            {
+                if (b.Time >= a.Time && b.Time <= end && condition.ThenNot.Matches(b, now))
+                {
+                    followed = true;
+                    break;
+                }
+            }
+
+            if (!followed) return true;
+        }
+
+        return false;
+    }
+
+    private static void NextChange(
+        SegmentCondition condition, PersonFacts facts, DateTimeOffset now, Func<string, SegmentCondition?>? segments, int depth, ref DateTimeOffset? next)
+    {
+        switch (condition)
+        {
+            case AllCondition all:
+                foreach (var c in all.Conditions) NextChange(c, facts, now, segments, depth + 1, ref next);
+                break;
+            case AnyCondition any:
+                foreach (var c in any.Conditions) NextChange(c, facts, now, segments, depth + 1, ref next);
+                break;
+            case NotCondition not:
+                NextChange(not.Condition, facts, now, segments, depth + 1, ref next);
+                break;
+            case AttributeCondition a when a.Test.IsDateTest:
+                if (facts.Attribute(a.Attribute).Date is { } date && a.Test.NextDateChange(date, now) is { } change)
+                {
+                    next = ValueTest.Earliest(next, change, now);
+                }
+
+                break;
+            case EventCondition e:
+                if (e.Window.From is { } from) next = ValueTest.Earliest(next, from, now);
+                if (e.Window.To is { } to) next = ValueTest.Earliest(next, to, now);
+                foreach (var ev in facts.Events)
+                {
+                    if (!e.Match.Matches(ev, now)) continue;
+                    next = ValueTest.Earliest(next, ev.Time, now);
+                    if (e.Window.Within is { } within) next = ValueTest.Earliest(next, ev.Time + within, now);
+                    if (e.Occurrence?.Test.NextDateChange(ev.Time, now) is { } passes) next = ValueTest.Earliest(next, passes, now);
+                }
+
+                break;
+            case SequenceCondition s:
+                foreach (var ev in facts.Events)
+                {
+                    if (s.Did.Matches(ev, now))
+                    {
+                        next = ValueTest.Earliest(next, ev.Time, now);
+                        next = ValueTest.Earliest(next, ev.Time + s.Within, now);
+                    }
+                    else if (s.ThenNot.Matches(ev, now))
+                    {
+                        next = ValueTest.Earliest(next, ev.Time, now);
+                    }
+                }
+
+                break;
+            case SegmentMembershipCondition m when depth < MaxDepth && segments?.Invoke(m.SegmentId) is { } nested:
+                NextChange(nested, facts, now, segments, depth + 1, ref next);
+                break;
+        }
+    }
+}
