@@ -1,4 +1,5 @@
 using Lodestar.Core.Profiles;
+using Lodestar.Core.Segments;
 
 namespace Lodestar.Engine.Segments;
 
@@ -17,8 +18,11 @@ public abstract class LiveSegmentSet
     /// <summary>How far back events matter (the longest window); null when some criterion looks at all time.</summary>
     public abstract TimeSpan? Retention { get; }
 
-    /// <summary>Which segments the person is in at <paramref name="now"/>, and the earliest time that can change with no new event.</summary>
-    public abstract LiveEvaluation Evaluate(string personId, Profile? profile, IReadOnlyList<TrackedEvent> events, DateTimeOffset now);
+    /// <summary>
+    /// Which segments the person is in at <paramref name="now"/>, and the earliest time that can change with no new
+    /// event. <paramref name="events"/> are the kept events in time order.
+    /// </summary>
+    public abstract LiveEvaluation Evaluate(string personId, Profile? profile, IReadOnlyList<PersonEvent> events, DateTimeOffset now);
 }
 
 /// <summary>One segment of a <see cref="LiveSegmentSet"/>.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Lodestar.Core.Events;
 using Lodestar.Core.Segments;
 using Lodestar.Engine.Ingestion;
@@ -24,7 +26,9 @@ public sealed class PersonSegmentsGrain(
     private string _appId = "";
     private string _personId = "";
     private LiveSegmentSet? _set;
-    private List<TrackedEvent> _events = [];
+    // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
+    private List<PersonEvent> _events = [];
+    private List<long> _sequences = [];
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
     private bool _dueKnown;
@@ -49,7 +53,7 @@ public sealed class PersonSegmentsGrain(
             await EnsureLoadedAsync(set, batch.FirstSequence - 1).ConfigureAwait(true);
             foreach (var e in batch.Events)
             {
-                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e);
+                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e));
             }
         }
 
@@ -73,6 +77,7 @@ public sealed class PersonSegmentsGrain(
             .Select(id => new MembershipTransition(id, names.GetValueOrDefault(id, id), false, now)).ToList();
         _memberships = null;
         _events = [];
+        _sequences = [];
         DeactivateOnIdle();
         return Task.FromResult(new PersonUpdate(transitions, true, null, null, null));
     }
@@ -96,6 +101,7 @@ public sealed class PersonSegmentsGrain(
     {
         _memberships ??= new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId), StringComparer.Ordinal);
         _events = [];
+        _sequences = [];
         if (set.EventNames.Count > 0 && bound > 0)
         {
             await applier.WaitForAsync(bound, StoreWait, CancellationToken.None).ConfigureAwait(true);
@@ -104,7 +110,7 @@ public sealed class PersonSegmentsGrain(
             {
                 var e = stored[i];
                 if (e.Sequence > bound || !set.EventNames.Contains(e.Event.Name)) continue;
-                Insert(new TrackedEvent(e.Sequence, e.Event.Name, e.Event.Timestamp, e.Event.Value, e.Event.PropertiesJson));
+                if (PersonEvent.From(e) is { } kept) Insert(e.Sequence, kept);
             }
         }
 
@@ -113,14 +119,31 @@ public sealed class PersonSegmentsGrain(
     }
 
     /// <summary>Keeps events in time order (then sequence); most arrive in order, so this is an append.</summary>
-    private void Insert(TrackedEvent e)
+    private void Insert(long sequence, PersonEvent e)
     {
         int at = _events.Count;
-        while (at > 0 && Later(_events[at - 1], e)) at--;
+        while (at > 0 && (_events[at - 1].Time > e.Time || (_events[at - 1].Time == e.Time && _sequences[at - 1] > sequence))) at--;
         _events.Insert(at, e);
+        _sequences.Insert(at, sequence);
     }
 
-    private static bool Later(TrackedEvent a, TrackedEvent b) => a.Timestamp > b.Timestamp || (a.Timestamp == b.Timestamp && a.Sequence > b.Sequence);
+    private static PersonEvent Parse(TrackedEvent e)
+    {
+        JsonObject? properties = null;
+        if (!string.IsNullOrEmpty(e.PropertiesJson))
+        {
+            try
+            {
+                properties = JsonNode.Parse(e.PropertiesJson) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                properties = null; // As PersonEvent.From and the batch SQL treat it.
+            }
+        }
+
+        return new PersonEvent(e.Name, e.Timestamp, e.Value, properties);
+    }
 
     private PersonUpdate Evaluate(LiveSegmentSet set)
     {
@@ -129,8 +152,12 @@ public sealed class PersonSegmentsGrain(
         {
             var oldest = now - retention;
             int drop = 0;
-            while (drop < _events.Count && _events[drop].Timestamp < oldest) drop++;
-            if (drop > 0) _events.RemoveRange(0, drop);
+            while (drop < _events.Count && _events[drop].Time < oldest) drop++;
+            if (drop > 0)
+            {
+                _events.RemoveRange(0, drop);
+                _sequences.RemoveRange(0, drop);
+            }
         }
 
         var current = _memberships!;

@@ -216,7 +216,8 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 mergedAway.Add((e.AppId, e.MergedPersonId!));
             }
 
-            if (set.EventNames.Contains(e.Event.Name))
+            // Internal (profile-only) messages are no events to segments, as in the batch SQL.
+            if (!e.Event.Internal && set.EventNames.Contains(e.Event.Name))
                 person.Events.Add(new TrackedEvent(e.Sequence, e.Event.Name, e.Event.Timestamp, e.Event.Value, e.Event.PropertiesJson));
         }
 

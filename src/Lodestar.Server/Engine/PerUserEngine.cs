@@ -29,7 +29,7 @@ public static class PerUserEngine
         });
 
         services.AddSingleton<ISegmentMembershipStore, SqliteSegmentMembershipStore>();
-        services.AddSingleton<ILiveSegments, NoLiveSegments>();
+        services.AddSingleton<ILiveSegments>(sp => new SavedLiveSegments(sp.GetService<ISegmentStore>()));
         services.AddSingleton<SegmentRouter>();
         services.AddSingleton<IStoredEventConsumer>(sp => sp.GetRequiredService<SegmentRouter>());
         return builder;

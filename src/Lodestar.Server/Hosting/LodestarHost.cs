@@ -19,6 +19,7 @@ using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
 using Lodestar.Server.Insights;
 using Lodestar.Server.Segment;
+using Lodestar.Server.Segments;
 using Lodestar.Server.Statistics;
 using Lodestar.Server.Users;
 using Lodestar.Storage.DuckDb;
@@ -126,6 +127,7 @@ public static class LodestarHost
         var api = app.MapGroup("/api/v1").AddEndpointFilter<AdminAuthorization>();
         api.MapAppsApi();
         api.MapUsersApi();
+        api.MapUserSegmentsApi();
         api.MapExportApi();
         api.MapStatisticsApi();
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);

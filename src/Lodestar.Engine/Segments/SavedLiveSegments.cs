@@ -1,0 +1,102 @@
+using Lodestar.Core.Profiles;
+using Lodestar.Core.Segments;
+
+namespace Lodestar.Engine.Segments;
+
+/// <summary>
+/// The saved segments of every app, compiled for the person grains with the reference <see cref="SegmentEvaluator"/>
+/// (so real-time membership has the batch answer's meaning). Recompiled when <see cref="ISegmentStore.Version"/> moves.
+/// </summary>
+public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegments
+{
+    private static readonly Compiled Empty = new([]);
+
+    private readonly Lock _lock = new();
+    private long _version = long.MinValue;
+    private Dictionary<string, Compiled> _apps = new(StringComparer.Ordinal);
+
+    public long Version => store?.Version ?? 0;
+
+    public LiveSegmentSet For(string appId) => Current().GetValueOrDefault(appId) ?? Empty;
+
+    public IReadOnlyList<string> Apps() => [.. Current().Keys];
+
+    private Dictionary<string, Compiled> Current()
+    {
+        if (store is null) return _apps;
+        long version = store.Version;
+        if (version == Volatile.Read(ref _version)) return _apps;
+        lock (_lock)
+        {
+            if (version == _version) return _apps;
+            _apps = store.ListAll().GroupBy(s => s.AppId, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => new Compiled([.. g]), StringComparer.Ordinal);
+            Volatile.Write(ref _version, version);
+            return _apps;
+        }
+    }
+
+    /// <summary>One app's segments: what the grains keep, and all of them evaluated over one set of facts.</summary>
+    private sealed class Compiled : LiveSegmentSet
+    {
+        private readonly SavedSegment[] _saved;
+        private readonly Dictionary<string, SegmentCondition> _byId;
+        private readonly Func<string, SegmentCondition?> _lookup;
+
+        public Compiled(SavedSegment[] saved)
+        {
+            _saved = saved;
+            _byId = saved.ToDictionary(s => s.Id, s => s.Criteria, StringComparer.Ordinal);
+            _lookup = id => _byId.GetValueOrDefault(id);
+            Segments = [.. saved.Select(s => new LiveSegment(s.Id, s.Name, $"{s.UpdatedAt.UtcTicks}:{s.CriteriaJson}"))];
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            TimeSpan? retention = TimeSpan.Zero;
+            foreach (var segment in saved)
+            {
+                names.UnionWith(SegmentEvaluator.ReferencedEvents(segment.Criteria, _lookup));
+                var lookback = SegmentEvaluator.EventLookback(segment.Criteria, _lookup);
+                retention = lookback is null || retention is null ? null : lookback > retention ? lookback : retention;
+            }
+
+            EventNames = names;
+            Retention = retention;
+        }
+
+        public override IReadOnlyList<LiveSegment> Segments { get; }
+
+        public override IReadOnlySet<string> EventNames { get; }
+
+        public override TimeSpan? Retention { get; }
+
+        public override LiveEvaluation Evaluate(string personId, Profile? profile, IReadOnlyList<PersonEvent> events, DateTimeOffset now)
+        {
+            var facts = Facts(personId, profile, events);
+            var matching = new HashSet<string>(StringComparer.Ordinal);
+            DateTimeOffset? next = null;
+            foreach (var segment in _saved)
+            {
+                if (SegmentEvaluator.Matches(segment.Criteria, facts, now, _lookup)) matching.Add(segment.Id);
+                if (SegmentEvaluator.NextChangeAt(segment.Criteria, facts, now, _lookup) is { } at && (next is null || at < next)) next = at;
+            }
+
+            return new LiveEvaluation(matching, next);
+        }
+
+        /// <summary>The grain keeps its events in time order already; only the profile's part is derived here.</summary>
+        private static PersonFacts Facts(string personId, Profile? profile, IReadOnlyList<PersonEvent> events)
+        {
+            if (profile is null) return new PersonFacts { PersonId = personId, Events = events };
+            var fromProfile = PersonFacts.From(profile, []);
+            return new PersonFacts
+            {
+                PersonId = personId,
+                Attributes = fromProfile.Attributes,
+                Technology = fromProfile.Technology,
+                Sessions = fromProfile.Sessions,
+                FirstSeen = fromProfile.FirstSeen,
+                LastActive = fromProfile.LastActive,
+                Events = events,
+            };
+        }
+    }
+}
