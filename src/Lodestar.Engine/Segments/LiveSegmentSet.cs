@@ -1,4 +1,3 @@
-using Lodestar.Core.Profiles;
 using Lodestar.Core.Segments;
 
 namespace Lodestar.Engine.Segments;
@@ -19,17 +18,18 @@ public abstract class LiveSegmentSet
     public abstract TimeSpan? Retention { get; }
 
     /// <summary>
-    /// Which segments the person is in at <paramref name="now"/>, and the earliest time that can change with no new
-    /// event. <paramref name="events"/> are the kept events in time order.
+    /// Whether the person is in the segment at <paramref name="now"/> (<paramref name="index"/> into
+    /// <see cref="Segments"/>), and the earliest time that can change with no new event.
     /// </summary>
-    public abstract LiveEvaluation Evaluate(string personId, Profile? profile, IReadOnlyList<PersonEvent> events, DateTimeOffset now);
+    public abstract (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now);
 }
 
-/// <summary>One segment of a <see cref="LiveSegmentSet"/>.</summary>
-public sealed record LiveSegment(string Id, string Name, string Fingerprint);
-
-/// <summary>The result of evaluating an app's segments for one person.</summary>
-public sealed record LiveEvaluation(IReadOnlySet<string> Matching, DateTimeOffset? NextChangeAt);
+/// <summary>
+/// One segment of a <see cref="LiveSegmentSet"/>: the events its criteria name (nested segments included) and
+/// whether they look at the profile (attributes, technology, sessions). Its answer can change only through those,
+/// or through time passing, so the grain evaluates it again only then.
+/// </summary>
+public sealed record LiveSegment(string Id, string Name, string Fingerprint, IReadOnlySet<string> Events, bool UsesProfile);
 
 /// <summary>The compiled segments of every app, recompiled when a definition changes.</summary>
 public interface ILiveSegments

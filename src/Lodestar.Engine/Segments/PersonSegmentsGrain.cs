@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lodestar.Core.Events;
+using Lodestar.Core.Profiles;
 using Lodestar.Core.Segments;
-using Lodestar.Engine.Ingestion;
 using Lodestar.Engine.Profiles;
 
 namespace Lodestar.Engine.Segments;
@@ -14,15 +13,11 @@ namespace Lodestar.Engine.Segments;
 /// </summary>
 public sealed class PersonSegmentsGrain(
     ILiveSegments segments,
-    IEventStore eventStore,
-    EventStoreApplier applier,
+    PersonHistoryLoader history,
     ProfileProjector projector,
     ISegmentMembershipStore memberships,
     TimeProvider time) : Grain, IPersonSegmentsGrain
 {
-    private const int MaxLoadedEvents = 1_000_000;
-    private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(30);
-
     private string _appId = "";
     private string _personId = "";
     private LiveSegmentSet? _set;
@@ -32,6 +27,10 @@ public sealed class PersonSegmentsGrain(
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
     private bool _dueKnown;
+    private (string? UserId, string? AnonymousId)? _ids;
+    // Each segment's own next change time, for the set it was computed with.
+    private LiveSegmentSet? _nextFor;
+    private DateTimeOffset?[] _next = [];
     private DateTimeOffset? _due;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -58,14 +57,14 @@ public sealed class PersonSegmentsGrain(
         }
 
         _lastSequence = Math.Max(_lastSequence, batch.LastSequence);
-        return Evaluate(set);
+        return Evaluate(set, batch.Merged || !ReferenceEquals(_nextFor, set) ? null : batch.Events.Select(e => e.Name).ToHashSet(StringComparer.Ordinal));
     }
 
     public async Task<PersonUpdate> ReevaluateAsync(long processedSequence)
     {
         var set = segments.For(_appId);
         await EnsureLoadedAsync(set, processedSequence).ConfigureAwait(true);
-        return Evaluate(set);
+        return Evaluate(set, null);
     }
 
     public Task<PersonUpdate> EndAsync()
@@ -76,6 +75,7 @@ public sealed class PersonSegmentsGrain(
         var transitions = current.Keys.Order(StringComparer.Ordinal)
             .Select(id => new MembershipTransition(id, names.GetValueOrDefault(id, id), false, now)).ToList();
         _memberships = null;
+        _nextFor = null;
         _events = [];
         _sequences = [];
         DeactivateOnIdle();
@@ -102,16 +102,13 @@ public sealed class PersonSegmentsGrain(
         _memberships ??= new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId), StringComparer.Ordinal);
         _events = [];
         _sequences = [];
+        _nextFor = null;
         if (set.EventNames.Count > 0 && bound > 0)
         {
-            await applier.WaitForAsync(bound, StoreWait, CancellationToken.None).ConfigureAwait(true);
-            var stored = eventStore.PersonEvents(_appId, _personId, MaxLoadedEvents, includeInternal: false);
-            for (int i = stored.Count - 1; i >= 0; i--)
-            {
-                var e = stored[i];
-                if (e.Sequence > bound || !set.EventNames.Contains(e.Event.Name)) continue;
-                if (PersonEvent.From(e) is { } kept) Insert(e.Sequence, kept);
-            }
+            var loaded = await history.LoadAsync(_appId, _personId, set.EventNames, bound).ConfigureAwait(true);
+            loaded.Sort((a, b) => a.Event.Time != b.Event.Time ? a.Event.Time.CompareTo(b.Event.Time) : a.Sequence.CompareTo(b.Sequence));
+            _events = [.. loaded.Select(e => e.Event)];
+            _sequences = [.. loaded.Select(e => e.Sequence)];
         }
 
         _lastSequence = Math.Max(_lastSequence, bound);
@@ -145,7 +142,12 @@ public sealed class PersonSegmentsGrain(
         return new PersonEvent(e.Name, e.Timestamp, e.Value, properties);
     }
 
-    private PersonUpdate Evaluate(LiveSegmentSet set)
+    /// <summary>
+    /// Evaluates the segments whose answer may have changed: all of them when <paramref name="arrived"/> is null (new
+    /// state, a timer, new definitions); else those naming an arrived event, those looking at the profile, and those
+    /// whose own next change time has come. The others keep their answer and their next change time.
+    /// </summary>
+    private PersonUpdate Evaluate(LiveSegmentSet set, IReadOnlyCollection<string>? arrived)
     {
         var now = time.GetUtcNow();
         if (set.Retention is { } retention)
@@ -160,18 +162,37 @@ public sealed class PersonSegmentsGrain(
             }
         }
 
-        var current = _memberships!;
-        var profile = set.Segments.Count == 0 ? null : projector.Find(_appId, _personId);
-        var evaluation = set.Segments.Count == 0
-            ? new LiveEvaluation(new HashSet<string>(), null)
-            : set.Evaluate(_personId, profile, _events, now);
-
-        List<MembershipTransition>? transitions = null;
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var segment in set.Segments)
+        if (!ReferenceEquals(_nextFor, set))
         {
-            known.Add(segment.Id);
-            bool matches = evaluation.Matching.Contains(segment.Id);
+            _nextFor = set;
+            _next = new DateTimeOffset?[set.Segments.Count];
+            arrived = null;
+        }
+
+        var current = _memberships!;
+        var segmentsOfSet = set.Segments;
+        ProfileFacts? profile = null;
+        bool profileRead = false;
+        PersonFacts? facts = null;
+        List<MembershipTransition>? transitions = null;
+        for (int i = 0; i < segmentsOfSet.Count; i++)
+        {
+            var segment = segmentsOfSet[i];
+            bool due = arrived is null || segment.UsesProfile || _next[i] is { } at && at <= now || segment.Events.Overlaps(arrived);
+            if (!due) continue;
+            if (facts is null || (segment.UsesProfile && !profileRead))
+            {
+                if (segment.UsesProfile && !profileRead)
+                {
+                    profile = projector.Read(_appId, _personId, ProfilePart);
+                    profileRead = true;
+                }
+
+                facts = Facts(profile?.Facts);
+            }
+
+            var (matches, next) = set.Evaluate(i, facts, now);
+            _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
             if (matches) current[segment.Id] = now;
@@ -180,12 +201,53 @@ public sealed class PersonSegmentsGrain(
         }
 
         // A deleted segment's memberships are ended in the store by the router; forget them here.
-        if (current.Count > known.Count) foreach (var id in current.Keys.Where(id => !known.Contains(id)).ToList()) current.Remove(id);
+        if (current.Count > 0 && current.Keys.Any(id => !segmentsOfSet.Any(s => s.Id == id)))
+        {
+            foreach (var id in current.Keys.Where(id => !segmentsOfSet.Any(s => s.Id == id)).ToList()) current.Remove(id);
+        }
 
-        bool timerChanged = !_dueKnown || _due != evaluation.NextChangeAt;
+        DateTimeOffset? dueAt = null;
+        foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
+        bool timerChanged = !_dueKnown || _due != dueAt;
         _dueKnown = true;
-        _due = evaluation.NextChangeAt;
-        if (transitions is null && !timerChanged) return new PersonUpdate([], false, _due, null, null);
-        return new PersonUpdate(transitions ?? [], timerChanged, evaluation.NextChangeAt, profile?.UserId, profile?.AnonymousIds.FirstOrDefault());
+        _due = dueAt;
+        if (transitions is null) return new PersonUpdate([], timerChanged, dueAt, null, null);
+        // The emitted events need an id of the person; any one they have used resolves to them, so it is read once.
+        if (profile is not null) _ids = (profile.UserId, profile.AnonymousId);
+        else if (_ids is null && projector.Read(_appId, _personId, ProfilePart) is { } read) _ids = (read.UserId, read.AnonymousId);
+        return new PersonUpdate(transitions, timerChanged, dueAt, _ids?.UserId, _ids?.AnonymousId);
     }
+
+    /// <summary>What evaluation needs of the profile, copied under the projector's lock (the fold goes on meanwhile).</summary>
+    private static ProfileFacts ProfilePart(Profile profile)
+    {
+        var facts = PersonFacts.From(profile, []);
+        return new ProfileFacts(
+            new PersonFacts
+            {
+                PersonId = profile.PersonId,
+                Attributes = (JsonObject)facts.Attributes.DeepClone(),
+                Technology = facts.Technology,
+                Sessions = facts.Sessions,
+                FirstSeen = facts.FirstSeen,
+                LastActive = facts.LastActive,
+            },
+            profile.UserId,
+            profile.AnonymousIds.FirstOrDefault());
+    }
+
+    private PersonFacts Facts(PersonFacts? profile) => profile is null
+        ? new PersonFacts { PersonId = _personId, Events = _events }
+        : new PersonFacts
+        {
+            PersonId = _personId,
+            Attributes = profile.Attributes,
+            Technology = profile.Technology,
+            Sessions = profile.Sessions,
+            FirstSeen = profile.FirstSeen,
+            LastActive = profile.LastActive,
+            Events = _events,
+        };
+
+    private sealed record ProfileFacts(PersonFacts Facts, string? UserId, string? AnonymousId);
 }

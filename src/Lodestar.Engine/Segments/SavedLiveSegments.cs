@@ -1,4 +1,3 @@
-using Lodestar.Core.Profiles;
 using Lodestar.Core.Segments;
 
 namespace Lodestar.Engine.Segments;
@@ -48,7 +47,9 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
             _saved = saved;
             _byId = saved.ToDictionary(s => s.Id, s => s.Criteria, StringComparer.Ordinal);
             _lookup = id => _byId.GetValueOrDefault(id);
-            Segments = [.. saved.Select(s => new LiveSegment(s.Id, s.Name, $"{s.UpdatedAt.UtcTicks}:{s.CriteriaJson}"))];
+            Segments = [.. saved.Select(s => new LiveSegment(s.Id, s.Name, $"{s.UpdatedAt.UtcTicks}:{s.CriteriaJson}",
+                SegmentEvaluator.ReferencedEvents(s.Criteria, _lookup),
+                SegmentEvaluator.Walk(s.Criteria, _lookup).Any(node => node is AttributeCondition or TechnologyCondition or SessionsCondition)))];
             var names = new HashSet<string>(StringComparer.Ordinal);
             TimeSpan? retention = TimeSpan.Zero;
             foreach (var segment in saved)
@@ -68,35 +69,10 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
         public override TimeSpan? Retention { get; }
 
-        public override LiveEvaluation Evaluate(string personId, Profile? profile, IReadOnlyList<PersonEvent> events, DateTimeOffset now)
+        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now)
         {
-            var facts = Facts(personId, profile, events);
-            var matching = new HashSet<string>(StringComparer.Ordinal);
-            DateTimeOffset? next = null;
-            foreach (var segment in _saved)
-            {
-                if (SegmentEvaluator.Matches(segment.Criteria, facts, now, _lookup)) matching.Add(segment.Id);
-                if (SegmentEvaluator.NextChangeAt(segment.Criteria, facts, now, _lookup) is { } at && (next is null || at < next)) next = at;
-            }
-
-            return new LiveEvaluation(matching, next);
-        }
-
-        /// <summary>The grain keeps its events in time order already; only the profile's part is derived here.</summary>
-        private static PersonFacts Facts(string personId, Profile? profile, IReadOnlyList<PersonEvent> events)
-        {
-            if (profile is null) return new PersonFacts { PersonId = personId, Events = events };
-            var fromProfile = PersonFacts.From(profile, []);
-            return new PersonFacts
-            {
-                PersonId = personId,
-                Attributes = fromProfile.Attributes,
-                Technology = fromProfile.Technology,
-                Sessions = fromProfile.Sessions,
-                FirstSeen = fromProfile.FirstSeen,
-                LastActive = fromProfile.LastActive,
-                Events = events,
-            };
+            var criteria = _saved[index].Criteria;
+            return (SegmentEvaluator.Matches(criteria, facts, now, _lookup), SegmentEvaluator.NextChangeAt(criteria, facts, now, _lookup));
         }
     }
 }

@@ -30,14 +30,16 @@ public static class PerUserEngine
 
         services.AddSingleton<ISegmentMembershipStore, SqliteSegmentMembershipStore>();
         services.AddSingleton<ILiveSegments>(sp => new SavedLiveSegments(sp.GetService<ISegmentStore>()));
+        services.AddSingleton<PersonHistoryLoader>();
         services.AddSingleton<SegmentRouter>();
         services.AddSingleton<IStoredEventConsumer>(sp => sp.GetRequiredService<SegmentRouter>());
         return builder;
     }
 
     /// <summary>Registered after the projector and before the pipeline: it replays after the projector caught up, and stops after the pipeline drained.</summary>
-    public static IServiceCollection AddSegmentRouterService(this IServiceCollection services) =>
-        services.AddHostedService(sp => sp.GetRequiredService<SegmentRouter>());
+    public static IServiceCollection AddSegmentRouterService(this IServiceCollection services) => services
+        .AddHostedService(sp => sp.GetRequiredService<PersonHistoryLoader>())
+        .AddHostedService(sp => sp.GetRequiredService<SegmentRouter>());
 
     private static int FreeLoopbackPort()
     {
