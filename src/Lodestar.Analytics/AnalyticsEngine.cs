@@ -40,7 +40,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
             }
 
             return new TrendsResult(lines);
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     private List<TrendLine> TrendLines(
@@ -117,7 +117,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
             return new FunnelResult(total, breakdowns
                 .OrderBy(b => b.Result.IsOther).ThenByDescending(b => b.Entered).ThenBy(b => b.Result.BreakdownValue, StringComparer.Ordinal)
                 .Select(b => b.Result).ToList());
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     public Task<FunnelPersonsResult> FunnelPersonsAsync(string appId, FunnelPersonsQuery query, CancellationToken cancellationToken)
@@ -135,7 +135,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
             using var reader = session.Execute(_dialect.FunnelDropped(plan, scope, step, query.BreakdownValue, other, query.Cursor, limit));
             while (reader.Read()) ids.Add(reader.GetString(0));
             return new FunnelPersonsResult(ids, ids.Count == limit ? ids[^1] : null);
-        }, cancellationToken);
+        }, cancellationToken, query.Funnel.Segment);
     }
 
     public Task<TimeToConvertResult> TimeToConvertAsync(string appId, FunnelQuery query, int bins, CancellationToken cancellationToken)
@@ -159,7 +159,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
             foreach (double s in seconds) counts[Math.Min(bins - 1, (int)(s / width))]++;
             return new TimeToConvertResult(seconds.Count, Quantile(seconds, 0.5),
                 counts.Select((c, i) => new TimeToConvertBin(i * width, (i + 1) * width, c)).ToList());
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     public Task<RetentionResult> RetentionAsync(string appId, RetentionQuery query, CancellationToken cancellationToken)
@@ -228,7 +228,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
                 .OrderBy(c => c.Key.Item1).ThenBy(c => c.Key.Item3).ThenByDescending(c => c.Value.Size).ThenBy(c => c.Key.Item2, StringComparer.Ordinal)
                 .Select(c => new RetentionCohort(calendar.Instant(c.Key.Item1), c.Key.Item2, c.Key.Item3, c.Value.Size, c.Value.Retained))
                 .ToList());
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     public Task<PathsResult> PathsAsync(string appId, PathsQuery query, CancellationToken cancellationToken)
@@ -248,7 +248,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
             }
 
             return PathGraph.Build(plan, paths);
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     public Task<LifecycleResult> LifecycleAsync(string appId, LifecycleQuery query, CancellationToken cancellationToken)
@@ -277,7 +277,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
                 var c = current.GetValueOrDefault(b);
                 return new LifecyclePeriod(calendar.Instant(b), c.New, c.Returning, c.Resurrecting, dormant.GetValueOrDefault(b));
             }).ToList());
-        }, cancellationToken);
+        }, cancellationToken, query.Segment);
     }
 
     /// <summary>The person's engagement score: the sum over their events of the event's value, else its weight.</summary>

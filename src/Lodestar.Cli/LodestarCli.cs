@@ -21,6 +21,7 @@ public static class LodestarCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(Query.QueryCommand.Create());
         root.Subcommands.Add(Demo.DemoCommand.Create());
+        root.Subcommands.Add(Segments.SegmentsCommand.Create());
         return root;
     }
 

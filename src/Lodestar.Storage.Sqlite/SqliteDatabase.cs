@@ -83,6 +83,15 @@ public sealed class SqliteDatabase
                 name TEXT PRIMARY KEY,
                 sequence INTEGER NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS segments (
+                app_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                criteria TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (app_id, id)
+            ) WITHOUT ROWID;
             """);
     }
 }

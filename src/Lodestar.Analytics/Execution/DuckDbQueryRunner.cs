@@ -20,7 +20,7 @@ namespace Lodestar.Analytics.Execution;
 /// </summary>
 public sealed partial class DuckDbQueryRunner(
     DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions,
-    ILogger<DuckDbQueryRunner> logger)
+    ILogger<DuckDbQueryRunner> logger, Segments.SegmentQueryTables? segments = null)
 {
     public const string MirrorCatalog = "lodestar_attributes";
 
@@ -28,8 +28,10 @@ public sealed partial class DuckDbQueryRunner(
     private readonly Lock _mirrorGate = new();
     private bool _attached;
 
+    /// <param name="segmentFilter">A saved segment's id: only its members' events count.</param>
     public async Task<T> RunAsync<T>(
-        string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken)
+        string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken,
+        string? segmentFilter = null)
     {
         using var timeoutSource = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
@@ -44,7 +46,7 @@ public sealed partial class DuckDbQueryRunner(
                 using var registration = token.Register(session.Cancel);
                 try
                 {
-                    var scope = Prepare(session, appId, fields.OfType<FieldRef>().Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList());
+                    var scope = Prepare(session, appId, fields.OfType<FieldRef>().Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList(), segmentFilter);
                     return work(session, scope);
                 }
                 catch (Exception) when (token.IsCancellationRequested)
@@ -66,19 +68,30 @@ public sealed partial class DuckDbQueryRunner(
     [LoggerMessage(4002, LogLevel.Debug, "Mirrored attribute {Attribute} of app {AppId} ({Persons} persons) into DuckDB")]
     private static partial void LogMirrored(ILogger logger, string attribute, string appId, long persons);
 
-    private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames)
+    private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames, string? segmentFilter)
     {
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
         var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
         var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        var bare = new SqlScope(appId, overrides, tables, weights);
         if (attributeNames.Count > 0)
         {
             long version = attributes.Version;
-            foreach (string name in attributeNames) tables[name] = Mirror(session, appId, name, version);
+            foreach (string name in attributeNames)
+            {
+                tables[name] = name.StartsWith(QueryPlanner.SegmentField, StringComparison.Ordinal)
+                    ? Segments("breakdown.segment").Breakdown(session, bare, name[QueryPlanner.SegmentField.Length..], "lodestar_segment_breakdown")
+                    : Mirror(session, appId, name, version);
+            }
         }
 
-        return new SqlScope(appId, overrides, tables, weights);
+        return segmentFilter is null
+            ? bare
+            : bare with { PersonFilter = Segments("segment").Members(session, bare, segmentFilter, "segment", "lodestar_segment_filter") };
     }
+
+    private Segments.SegmentQueryTables Segments(string field) =>
+        segments ?? throw new QueryValidationException(field, $"{field}: segments are not available in this host.");
 
     /// <summary>The mirror table of one attribute, (re)built when the profiles changed since.</summary>
     private string Mirror(QuerySession session, string appId, string name, long version)

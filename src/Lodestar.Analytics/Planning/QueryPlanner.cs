@@ -252,12 +252,19 @@ public static class QueryPlanner
     private static FieldRef? Breakdown(Breakdown? breakdown)
     {
         if (breakdown is null) return null;
-        if ((breakdown.Property is null) == (breakdown.Attribute is null))
-            throw new QueryValidationException("breakdown", "breakdown needs exactly one of property and attribute.");
+        if ((breakdown.Property is null ? 0 : 1) + (breakdown.Attribute is null ? 0 : 1) + (breakdown.Segment is null ? 0 : 1) != 1)
+            throw new QueryValidationException("breakdown", "breakdown needs exactly one of property, attribute and segment.");
+        if (breakdown.Segment is not null) return new FieldRef(true, SegmentField + Name(breakdown.Segment, "breakdown.segment"));
         return breakdown.Property is not null
             ? new FieldRef(false, Name(breakdown.Property, "breakdown.property"))
             : new FieldRef(true, Name(breakdown.Attribute!, "breakdown.attribute"));
     }
+
+    /// <summary>
+    /// A segment breakdown is planned as a person attribute with this prefix and the segment id: the runner fills its
+    /// table with <c>member</c> / <c>not member</c> per person instead of mirroring an attribute.
+    /// </summary>
+    public const string SegmentField = "\u0001segment:";
 
     private static TrendMath ParseMath(string? math, string field) => math switch
     {

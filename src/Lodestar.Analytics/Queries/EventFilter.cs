@@ -19,10 +19,13 @@ public sealed record EventFilter
     public JsonElement Value { get; init; }
 }
 
-/// <summary>Splits a result by an event property or a person attribute.</summary>
+/// <summary>Splits a result by an event property, a person attribute, or membership of a saved segment (<c>member</c> / <c>not member</c>).</summary>
 public sealed record Breakdown
 {
     public string? Property { get; init; }
 
     public string? Attribute { get; init; }
+
+    /// <summary>A saved segment's id: persons in it now are <c>member</c>, the others <c>not member</c>.</summary>
+    public string? Segment { get; init; }
 }

@@ -24,6 +24,9 @@ public sealed record FunnelQuery
 
     /// <summary>By a property of the entry event, or a person attribute.</summary>
     public Breakdown? Breakdown { get; init; }
+
+    /// <summary>Only persons now in this saved segment (its id) count.</summary>
+    public string? Segment { get; init; }
 }
 
 public sealed record FunnelStep

@@ -15,6 +15,9 @@ public sealed record LifecycleQuery
     public DateTimeOffset? To { get; init; }
 
     public string? Timezone { get; init; }
+
+    /// <summary>Only persons now in this saved segment (its id) count.</summary>
+    public string? Segment { get; init; }
 }
 
 public sealed record LifecycleResult(IReadOnlyList<LifecyclePeriod> Periods);

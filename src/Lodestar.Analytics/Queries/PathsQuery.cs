@@ -19,6 +19,9 @@ public sealed record PathsQuery
 
     /// <summary>Event names left out of paths.</summary>
     public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>Only persons now in this saved segment (its id) count.</summary>
+    public string? Segment { get; init; }
 }
 
 public sealed record PathsResult(IReadOnlyList<PathNode> Nodes, IReadOnlyList<PathLink> Links);

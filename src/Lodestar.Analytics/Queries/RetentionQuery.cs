@@ -29,6 +29,9 @@ public sealed record RetentionQuery
     public string? Mode { get; init; }
 
     public Breakdown? Breakdown { get; init; }
+
+    /// <summary>Only persons now in this saved segment (its id) count.</summary>
+    public string? Segment { get; init; }
 }
 
 public sealed record RetentionResult(IReadOnlyList<RetentionCohort> Cohorts);

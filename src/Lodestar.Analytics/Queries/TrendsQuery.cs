@@ -17,6 +17,9 @@ public sealed record TrendsQuery
 
     public Breakdown? Breakdown { get; init; }
 
+    /// <summary>Only persons now in this saved segment (its id) count.</summary>
+    public string? Segment { get; init; }
+
     /// <summary>Adds, per series, the same number of periods just before <see cref="From"/>.</summary>
     public bool CompareToPrevious { get; init; }
 }

@@ -317,6 +317,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     private static string From(SqlScope scope, bool needsPerson, bool needsAttributes)
     {
         var sql = new StringBuilder("FROM events e");
+        needsPerson |= scope.PersonFilter is not null;
         if ((needsPerson || needsAttributes) && scope.HasOverrides)
             sql.Append(" LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id");
         if (needsAttributes)
@@ -333,6 +334,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var sql = new StringBuilder($"e.app_id = {Text(scope.AppId)} AND NOT e.internal");
         if (from is { } f) sql.Append($" AND e.time >= {Timestamp(f)}");
         if (to is { } t) sql.Append($" AND e.time <= {Timestamp(t)}");
+        if (scope.PersonFilter is { } members) sql.Append($" AND {PersonId(scope)} IN (SELECT pid FROM {members})");
         return sql.ToString();
     }
 

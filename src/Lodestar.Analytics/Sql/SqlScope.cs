@@ -9,4 +9,8 @@ public sealed record SqlScope(
     string AppId,
     bool HasOverrides,
     IReadOnlyDictionary<string, string> AttributeTables,
-    IReadOnlyDictionary<string, double> Weights);
+    IReadOnlyDictionary<string, double> Weights)
+{
+    /// <summary>A table of person ids <c>(pid)</c>: when set, only these persons' events count (a segment filter).</summary>
+    public string? PersonFilter { get; init; }
+}

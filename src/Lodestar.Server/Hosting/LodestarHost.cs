@@ -72,7 +72,8 @@ public static class LodestarHost
         services.AddSingleton<DuckDbQueryRunner>();
         services.AddSingleton<AnalyticsEngine>();
         services.AddSingleton<EventCatalog>();
-        // Replaced by the segments feature; content and journeys read segments only through this seam.
+        // The segments feature registers the ISegmentAudience content and journeys read through; the fallback stays for hosts without it.
+        services.AddSegments();
         services.TryAddSingleton<ISegmentAudience, NoSegmentAudience>();
 
         services.AddSingleton<EventValidator>();
@@ -133,6 +134,7 @@ public static class LodestarHost
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);
         api.MapInsightsApi();
         api.MapCatalogApi();
+        api.MapSegmentsApi();
         return app;
     }
 

@@ -17,15 +17,20 @@ public static class InsightsApi
 
     public static RouteGroupBuilder MapInsightsApi(this RouteGroupBuilder api)
     {
-        var insights = api.MapGroup("/apps/{appId}/insights").WithTags("Insights");
+        // Every query takes "segment": SEGMENT_ID (only that saved segment's members count); trends, funnels and
+        // retention also take "breakdown": {"segment": SEGMENT_ID} (member / not member).
+        var insights = api.MapGroup("/apps/{appId}/insights").WithTags("Insights")
+            .WithDescription("Every query takes \"segment\": SEGMENT_ID to count only the members of a saved segment; trends, funnels and retention also take \"breakdown\": {\"segment\": SEGMENT_ID} (member / not member).");
 
         insights.MapPost("/trends", (string appId, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<TrendsQuery, TrendsResult>(appId, request, apps, query => engine.TrendsAsync(appId, query, cancellationToken)))
+            .Accepts<TrendsQuery>("application/json", "*/*")
             .WithName("InsightsTrends")
             .WithSummary("Events per period (total, uniques, sum, avg, min, max, median, p90, perUserAvg, weightedScore), optionally broken down (top 25 + other).");
 
         insights.MapPost("/funnels", (string appId, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<FunnelQuery, FunnelResult>(appId, request, apps, query => engine.FunnelAsync(appId, query, cancellationToken)))
+            .Accepts<FunnelQuery>("application/json", "*/*")
             .WithName("InsightsFunnels")
             .WithSummary("Persons per step: entry at the first step-1 event in [from, to], later steps in order within the window from entry.");
 
@@ -36,26 +41,31 @@ public static class InsightsApi
                     return new FunnelPersonsResponse(
                         page.PersonIds.Select(id => new DroppedPerson(id, profiles.Find(appId, id)?.UserId)).ToList(), page.NextCursor);
                 }))
+            .Accepts<FunnelPersonsQuery>("application/json", "*/*")
             .WithName("InsightsFunnelPersons")
             .WithSummary("The persons who reached a step but not the next (body: {funnel, droppedAfterStep, breakdownValue?, cursor?, limit?}).");
 
         insights.MapPost("/funnels/time-to-convert", (string appId, int? bins, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<FunnelQuery, TimeToConvertResult>(appId, request, apps, query => engine.TimeToConvertAsync(appId, query, bins ?? 20, cancellationToken)))
+            .Accepts<FunnelQuery>("application/json", "*/*")
             .WithName("InsightsFunnelTimeToConvert")
             .WithSummary("Histogram of the seconds from entry to the last step, for the persons who converted.");
 
         insights.MapPost("/retention", (string appId, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<RetentionQuery, RetentionResult>(appId, request, apps, query => engine.RetentionAsync(appId, query, cancellationToken)))
+            .Accepts<RetentionQuery>("application/json", "*/*")
             .WithName("InsightsRetention")
             .WithSummary("Cohorts by the period of their first start event, and how many returned in each later period (on, or on or after).");
 
         insights.MapPost("/paths", (string appId, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<PathsQuery, PathsResult>(appId, request, apps, query => engine.PathsAsync(appId, query, cancellationToken)))
+            .Accepts<PathsQuery>("application/json", "*/*")
             .WithName("InsightsPaths")
             .WithSummary("Sankey nodes and links of what persons did after a start event (or before an end event).");
 
         insights.MapPost("/lifecycle", (string appId, HttpRequest request, IAppStore apps, AnalyticsEngine engine, CancellationToken cancellationToken) =>
                 RunAsync<LifecycleQuery, LifecycleResult>(appId, request, apps, query => engine.LifecycleAsync(appId, query, cancellationToken)))
+            .Accepts<LifecycleQuery>("application/json", "*/*")
             .WithName("InsightsLifecycle")
             .WithSummary("Per period, the new, returning, resurrecting and dormant persons.");
 

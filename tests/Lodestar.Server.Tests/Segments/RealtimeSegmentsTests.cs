@@ -17,35 +17,34 @@ public sealed class RealtimeSegmentsTests
     [Fact]
     public async Task Person_EntersAndLeavesSegments_AsTheirEventsArrive_AndEachChangeIsEmitted()
     {
-        var segments = new MemorySegmentStore();
-        using var factory = new LodestarFactory(services: s => s.AddSingleton<ISegmentStore>(segments));
+        using var factory = new LodestarFactory();
         var app = await factory.CreateAppAsync();
-        segments.Define(app.Id, "buyers", "Repeat buyers", """{"event": "Purchase", "count": {"op": "gte", "value": 2}, "within": "30d"}""");
-        segments.Define(app.Id, "free", "Free plan", """{"attribute": "plan", "op": "eq", "value": "free"}""");
         using var http = factory.CreateSegmentClient(app.WriteKey);
         using var admin = factory.CreateAdminClient();
+        string buyersId = await CreateSegment(admin, app.Id, "Repeat buyers", """{"event": "Purchase", "count": {"op": "gte", "value": 2}, "within": "30d"}""");
+        string freeId = await CreateSegment(admin, app.Id, "Free plan", """{"attribute": "plan", "op": "eq", "value": "free"}""");
 
         await Send(http, "/v1/identify", """{"userId": "ann", "traits": {"plan": "free"}}""");
-        Assert.Equal(["free"], await MembershipIds(admin, app.Id, "ann"));
+        Assert.Equal([freeId], await MembershipIds(admin, app.Id, "ann"));
 
         await Send(http, "/v1/track", """{"userId": "ann", "event": "Purchase", "properties": {"amount": 5}}""");
-        Assert.Equal(["free"], await MembershipIds(admin, app.Id, "ann"));
+        Assert.Equal([freeId], await MembershipIds(admin, app.Id, "ann"));
         await Send(http, "/v1/track", """{"userId": "ann", "event": "Purchase", "properties": {"amount": 7}}""");
-        Assert.Equal(["buyers", "free"], (await MembershipIds(admin, app.Id, "ann")).Order());
+        Assert.Equal(new[] { buyersId, freeId }.Order(), (await MembershipIds(admin, app.Id, "ann")).Order());
 
         var body = await (await admin.GetAsync($"/api/v1/apps/{app.Id}/users/ann/segments")).JsonAsync();
-        var buyers = body.GetProperty("segments").EnumerateArray().Single(s => s.GetProperty("id").GetString() == "buyers");
+        var buyers = body.GetProperty("segments").EnumerateArray().Single(s => s.GetProperty("id").GetString() == buyersId);
         Assert.Equal("Repeat buyers", buyers.GetProperty("name").GetString());
         Assert.InRange(DateTimeOffset.UtcNow - buyers.GetProperty("enteredAt").GetDateTimeOffset(), TimeSpan.Zero, TimeSpan.FromMinutes(1));
 
         await Send(http, "/v1/identify", """{"userId": "ann", "traits": {"plan": "pro"}}""");
-        Assert.Equal(["buyers"], await MembershipIds(admin, app.Id, "ann"));
+        Assert.Equal([buyersId], await MembershipIds(admin, app.Id, "ann"));
 
         // Every change is recorded with its time, and emitted as an internal event of the same person.
         var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
         var person = PersonId(factory, app.Id, "ann");
         Assert.Equal(
-            [("free", true), ("buyers", true), ("free", false)],
+            [(freeId, true), (buyersId, true), (freeId, false)],
             store.History(app.Id, person).Select(h => (h.SegmentId, h.Entered)));
         var emitted = await Eventually(() =>
         {
@@ -55,7 +54,7 @@ public sealed class RealtimeSegmentsTests
         });
         Assert.Equal([SegmentRouter.EnteredEvent, SegmentRouter.EnteredEvent, SegmentRouter.LeftEvent], emitted.Select(e => e.Event.Name));
         var properties = JsonDocument.Parse(emitted[1].Event.PropertiesJson!).RootElement;
-        Assert.Equal("buyers", properties.GetProperty("segmentId").GetString());
+        Assert.Equal(buyersId, properties.GetProperty("segmentId").GetString());
         Assert.Equal("Repeat buyers", properties.GetProperty("segmentName").GetString());
         Assert.True(emitted.All(e => e.Event.Internal));
 
@@ -143,8 +142,7 @@ public sealed class RealtimeSegmentsTests
     [Fact]
     public async Task NewSegment_GetsItsInitialMembers_AndDeletingItEndsThem()
     {
-        var segments = new MemorySegmentStore();
-        using var factory = new LodestarFactory(services: s => s.AddSingleton<ISegmentStore>(segments));
+        using var factory = new LodestarFactory();
         var app = await factory.CreateAppAsync();
         using var http = factory.CreateSegmentClient(app.WriteKey);
         using var admin = factory.CreateAdminClient();
@@ -152,20 +150,21 @@ public sealed class RealtimeSegmentsTests
         await Send(http, "/v1/track", """{"userId": "flo", "event": "Purchase", "properties": {"amount": 3}}""");
         Assert.Empty(await MembershipIds(admin, app.Id, "ed"));
 
-        segments.Define(app.Id, "big", "Big spenders", """{"event": "Purchase", "aggregate": {"fn": "sum", "property": "amount", "op": "gt", "value": 10}, "within": "30d"}""");
+        string big = await CreateSegment(admin, app.Id, "Big spenders", """{"event": "Purchase", "aggregate": {"fn": "sum", "property": "amount", "op": "gt", "value": 10}, "within": "30d"}""");
         var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
-        string ed = PersonId(factory, app.Id, "ed"), flo = PersonId(factory, app.Id, "flo");
-        await Eventually(() => store.Members(app.Id, "big").Count > 0 ? "" : null);
-        Assert.Equal([ed], store.Members(app.Id, "big"));
-        Assert.Equal(["big"], await MembershipIds(admin, app.Id, "ed"));
+        string ed = PersonId(factory, app.Id, "ed");
+        await Eventually(() => store.Members(app.Id, big).Count > 0 ? "" : null);
+        Assert.Equal([ed], store.Members(app.Id, big));
+        Assert.Equal([big], await MembershipIds(admin, app.Id, "ed"));
 
         // From then on it is kept in real time.
         await Send(http, "/v1/track", """{"userId": "flo", "event": "Purchase", "properties": {"amount": 8}}""");
-        Assert.Equal(["big"], await MembershipIds(admin, app.Id, "flo"));
+        Assert.Equal([big], await MembershipIds(admin, app.Id, "flo"));
+        Assert.Equal(2, store.Members(app.Id, big).Count);
 
-        segments.Delete(app.Id, "big");
-        await Eventually(() => store.Members(app.Id, "big").Count == 0 ? "" : null);
-        Assert.Equal([("big", true), ("big", false)], store.History(app.Id, ed).Select(h => (h.SegmentId, h.Entered)));
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/apps/{app.Id}/segments/{big}")).StatusCode);
+        await Eventually(() => store.Members(app.Id, big).Count == 0 ? "" : null);
+        Assert.Equal([(big, true), (big, false)], store.History(app.Id, ed).Select(h => (h.SegmentId, h.Entered)));
     }
 
     [Fact]
@@ -189,6 +188,13 @@ public sealed class RealtimeSegmentsTests
         var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
         Assert.Empty(store.Memberships(app.Id, anonymous));
         Assert.Equal([("one", true), ("one", false)], store.History(app.Id, anonymous).Select(h => (h.SegmentId, h.Entered)));
+    }
+
+    internal static async Task<string> CreateSegment(HttpClient admin, string appId, string name, string criteria)
+    {
+        var response = await admin.PostJsonAsync($"/api/v1/apps/{appId}/segments", $$"""{"name": {{JsonSerializer.Serialize(name)}}, "criteria": {{criteria}}}""");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.JsonAsync()).GetProperty("id").GetString()!;
     }
 
     internal static async Task Send(HttpClient http, string path, string json)

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using DuckDB.NET.Data;
+using Lodestar.Analytics.Execution;
+using Lodestar.Core.Profiles;
+using Lodestar.Core.Segments;
+using Microsoft.Extensions.Logging;
+
+namespace Lodestar.Analytics.Segments;
+
+/// <summary>
+/// Mirrors an app's profiles into an in-memory DuckDB database as <see cref="SegmentTables"/>, classified through
+/// <see cref="PersonFacts"/> and <see cref="SegmentValue"/> exactly as the in-memory evaluator sees them, rebuilt only
+/// when profiles have changed since.
+/// </summary>
+public sealed partial class SegmentMirror(IProfileReader profiles, ILogger<SegmentMirror> logger)
+{
+    public const string Catalog = "lodestar_segments";
+
+    private static readonly TechnologyField[] TechnologyFields = Enum.GetValues<TechnologyField>();
+
+    private readonly ConcurrentDictionary<string, (long Version, SegmentTables Tables)> _mirrors = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>The app's mirror tables, (re)built on this session's connection when stale.</summary>
+    public SegmentTables Prepare(QuerySession session, string appId)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        long version = profiles.Version;
+        if (_mirrors.TryGetValue(appId, out var mirror) && mirror.Version == version) return mirror.Tables;
+        lock (_gate)
+        {
+            if (_mirrors.TryGetValue(appId, out mirror) && mirror.Version == version) return mirror.Tables;
+            session.NonQuery($"ATTACH IF NOT EXISTS ':memory:' AS {Catalog}");
+            string stem = "s_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId)), 0, 12).ToLowerInvariant();
+            string persons = stem + "_p", values = stem + "_v";
+            session.NonQuery($"""
+                CREATE OR REPLACE TABLE {Catalog}.{persons}_next (pid VARCHAR, uid VARCHAR, sessions BIGINT);
+                CREATE OR REPLACE TABLE {Catalog}.{values}_next (pid VARCHAR, name VARCHAR, item BOOLEAN, kind VARCHAR, s VARCHAR, n DOUBLE, b BOOLEAN, ts TIMESTAMP);
+                """);
+            long count = 0;
+            using (var personRows = session.Connection.CreateAppender(Catalog, null, persons + "_next"))
+            using (var valueRows = session.Connection.CreateAppender(Catalog, null, values + "_next"))
+            {
+                foreach (var profile in profiles.ReadAll(appId))
+                {
+                    var facts = PersonFacts.From(profile, []);
+                    personRows.CreateRow().AppendValue(facts.PersonId).AppendValue(profile.DisplayId).AppendValue((long)facts.Sessions).EndRow();
+                    foreach (var (name, node) in facts.Attributes) Append(valueRows, facts.PersonId, name, SegmentValue.From(node));
+                    Append(valueRows, facts.PersonId, AttributeCondition.FirstSeen, facts.Attribute(AttributeCondition.FirstSeen));
+                    Append(valueRows, facts.PersonId, AttributeCondition.LastActive, facts.Attribute(AttributeCondition.LastActive));
+                    foreach (var field in TechnologyFields)
+                    {
+                        string fieldName = field.ToString();
+                        Append(valueRows, facts.PersonId, SegmentTables.TechnologyPrefix + char.ToLowerInvariant(fieldName[0]) + fieldName[1..],
+                            SegmentValue.OfString(facts.Technology.Get(field)));
+                    }
+
+                    count++;
+                }
+            }
+
+            // Swap in one transaction so a query running on the old tables is never left without them.
+            session.NonQuery($"""
+                BEGIN TRANSACTION;
+                DROP TABLE IF EXISTS {Catalog}.{persons};
+                DROP TABLE IF EXISTS {Catalog}.{values};
+                ALTER TABLE {Catalog}.{persons}_next RENAME TO {persons};
+                ALTER TABLE {Catalog}.{values}_next RENAME TO {values};
+                COMMIT;
+                """);
+            LogMirrored(logger, appId, count);
+            var tables = new SegmentTables($"{Catalog}.{persons}", $"{Catalog}.{values}");
+            _mirrors[appId] = (version, tables);
+            return tables;
+        }
+    }
+
+    [LoggerMessage(4101, LogLevel.Debug, "Mirrored the profiles of app {AppId} ({Persons} persons) for segments")]
+    private static partial void LogMirrored(ILogger logger, string appId, long persons);
+
+    private static void Append(DuckDBAppender rows, string personId, string name, SegmentValue value)
+    {
+        if (value.IsUnset) return;
+        Row(rows, personId, name, false, value);
+        if (value.Kind != SegmentValueKind.List) return;
+        foreach (var item in value.Items)
+        {
+            if (!item.IsUnset) Row(rows, personId, name, true, item);
+        }
+    }
+
+    private static void Row(DuckDBAppender rows, string personId, string name, bool item, SegmentValue value)
+    {
+        var row = rows.CreateRow().AppendValue(personId).AppendValue(name).AppendValue(item).AppendValue(Kind(value.Kind));
+        row = value.Kind == SegmentValueKind.String ? row.AppendValue(value.Text) : row.AppendNullValue();
+        row = value.Kind == SegmentValueKind.Number ? row.AppendValue(value.Number) : row.AppendNullValue();
+        row = value.Kind == SegmentValueKind.Boolean ? row.AppendValue(value.Bool) : row.AppendNullValue();
+        row = !item && value.Date is { } date ? row.AppendValue(date.UtcDateTime) : row.AppendNullValue();
+        row.EndRow();
+    }
+
+    private static string Kind(SegmentValueKind kind) => kind switch
+    {
+        SegmentValueKind.String => "string",
+        SegmentValueKind.Number => "number",
+        SegmentValueKind.Boolean => "boolean",
+        SegmentValueKind.List => "list",
+        _ => "object",
+    };
+}
