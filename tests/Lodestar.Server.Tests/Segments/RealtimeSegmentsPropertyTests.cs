@@ -13,7 +13,8 @@ namespace Lodestar.Server.Tests.Segments;
 
 /// <summary>
 /// On random data and random criteria, the memberships the engine keeps in real time (event by event, merges
-/// included) equal the reference evaluator's answer over each person's whole history at the end.
+/// included) equal the reference evaluator's answer over each person's whole history at the end, and the batch
+/// (SQL) answer of the segments feature.
 /// </summary>
 public sealed class RealtimeSegmentsPropertyTests
 {
@@ -65,6 +66,7 @@ public sealed class RealtimeSegmentsPropertyTests
         var projector = factory.Services.GetRequiredService<ProfileProjector>();
         var events = factory.Services.GetRequiredService<IEventStore>();
         var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        var audience = factory.Services.GetRequiredService<ISegmentAudience>();
         var persons = users.Concat(anonymous).Select(id => lookup.Find(app.Id, id)).OfType<string>().Distinct().ToList();
         Assert.True(persons.Count >= 10, $"Too few persons ({persons.Count}).");
 
@@ -79,6 +81,11 @@ public sealed class RealtimeSegmentsPropertyTests
             var actual = store.Members(app.Id, segment.Id).Order(StringComparer.Ordinal).ToList();
             Assert.True(expected.SequenceEqual(actual),
                 $"Segment {segment.Id} {segment.CriteriaJson}: expected [{string.Join(", ", expected)}], engine has [{string.Join(", ", actual)}]");
+            // The batch answer (criteria compiled to SQL over the stores) agrees too.
+            var batch = new List<string>();
+            await foreach (string member in audience.PersonsAsync(app.Id, segment.Id)) batch.Add(member);
+            Assert.True(actual.SequenceEqual(batch.Order(StringComparer.Ordinal)),
+                $"Segment {segment.Id} {segment.CriteriaJson}: engine has [{string.Join(", ", actual)}], batch SQL [{string.Join(", ", batch.Order(StringComparer.Ordinal))}]");
             members += expected.Count;
         }
 
