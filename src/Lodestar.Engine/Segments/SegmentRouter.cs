@@ -230,14 +230,17 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             for (int i = 0; i < ended.Length; i++) outcome.Add(mergedAway[i].App, mergedAway[i].Person, ended[i], emit: false);
         }
 
-        var keys = work.Keys.ToList();
-        var updates = await Task.WhenAll(keys.Select(key =>
+        // In slices: thousands of activations at once outrun Orleans placement on a small machine.
+        foreach (var slice in work.Keys.Chunk(_options.MaxParallelPersons))
         {
-            var person = work[key];
-            var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
-            return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
-        })).ConfigureAwait(false);
-        for (int i = 0; i < keys.Count; i++) outcome.Add(keys[i].App, keys[i].Person, updates[i], emit: true);
+            var updates = await Task.WhenAll(slice.Select(key =>
+            {
+                var person = work[key];
+                var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
+                return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
+            })).ConfigureAwait(false);
+            for (int i = 0; i < slice.Length; i++) outcome.Add(slice[i].App, slice[i].Person, updates[i], emit: true);
+        }
 
         await CommitAsync(outcome, last).ConfigureAwait(false);
     }
