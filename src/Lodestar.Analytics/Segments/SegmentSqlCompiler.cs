@@ -20,7 +20,8 @@ public sealed class SegmentSqlCompiler
     private readonly DateTimeOffset _now;
     private readonly SegmentTables _tables;
     private readonly SqlScope _scope;
-    private readonly List<string> _aggregates = [];
+    /// <summary>Per behavioral leaf: its partial aggregates per stored person id, and how they combine per canonical person.</summary>
+    private readonly List<(string Partial, string Combine)> _aggregates = [];
     private readonly List<string> _sequences = [];
     private readonly SortedSet<string> _names = new(StringComparer.Ordinal);
 
@@ -52,19 +53,27 @@ public sealed class SegmentSqlCompiler
         var ctes = new List<string>();
         if (_names.Count > 0)
         {
-            string person = _scope.HasOverrides ? "coalesce(o.person_id, e.person_id)" : "e.person_id";
-            string join = _scope.HasOverrides ? " LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id" : "";
+            // Events are aggregated per stored person id first and only then mapped through person_overrides: the
+            // override join then runs on one row per id instead of one per event.
             ctes.Add($"""
-                ev AS (
-                    SELECT {person} AS pid, e.name, e.time, e.value, e.properties
-                    FROM events e{join}
+                raw AS (
+                    SELECT e.person_id AS sid, e.name, e.time, e.value, e.properties
+                    FROM events e
                     WHERE e.app_id = {DuckDbDialect.Text(_scope.AppId)} AND NOT e.internal AND e.time <= {Timestamp(_now)}{(_earliest is { } earliest ? $" AND e.time >= {Timestamp(earliest)}" : "")}
                       AND e.name IN ({string.Join(", ", _names.Select(DuckDbDialect.Text))})
                 )
                 """);
         }
 
-        if (_aggregates.Count > 0) ctes.Add($"agg AS (SELECT pid, {string.Join(", ", _aggregates)} FROM ev GROUP BY pid)");
+        string join = _scope.HasOverrides ? " LEFT JOIN person_overrides o ON o.app_id = " + DuckDbDialect.Text(_scope.AppId) + " AND o.old_person_id = r.sid" : "";
+        string person = _scope.HasOverrides ? "coalesce(o.person_id, r.sid)" : "r.sid";
+        if (_aggregates.Count > 0)
+        {
+            ctes.Add($"partial AS (SELECT sid, {string.Join(", ", _aggregates.Select(a => a.Partial))} FROM raw ev GROUP BY sid)");
+            ctes.Add($"agg AS (SELECT {person} AS pid, {string.Join(", ", _aggregates.Select(a => a.Combine))} FROM partial r{join} GROUP BY 1)");
+        }
+
+        if (_sequences.Count > 0) ctes.Add($"ev AS (SELECT {person} AS pid, r.name, r.time, r.value, r.properties FROM raw r{join})");
         ctes.AddRange(_sequences);
         if (ctes.Count > 0) sql.Append("WITH ").AppendJoin(",\n", ctes).Append('\n');
         sql.Append($"SELECT p.pid, p.uid FROM {_tables.Persons} p");
@@ -172,18 +181,22 @@ public sealed class SegmentSqlCompiler
                 AggregateFunction.Min => "min",
                 _ => "max",
             };
-            _aggregates.Add($"{fn}({input}) FILTER (WHERE {match}) AS g{k}");
+            _aggregates.Add(aggregate.Function == AggregateFunction.Avg
+                ? ($"sum({input}) FILTER (WHERE {match}) AS g{k}s, count({input}) FILTER (WHERE {match}) AS g{k}c",
+                   $"CASE WHEN sum(g{k}c) > 0 THEN sum(g{k}s) / sum(g{k}c) END AS g{k}")
+                : ($"{fn}({input}) FILTER (WHERE {match}) AS g{k}", $"{fn}(g{k}) AS g{k}"));
             return $"(a.g{k} IS NOT NULL AND a.g{k} {Comparison(aggregate.Op)} {Number(aggregate.Value)})";
         }
 
         if (condition.Occurrence is { } occurrence)
         {
-            _aggregates.Add($"{(occurrence.First ? "min" : "max")}(ev.time) FILTER (WHERE {match}) AS g{k}");
+            string fn = occurrence.First ? "min" : "max";
+            _aggregates.Add(($"{fn}(ev.time) FILTER (WHERE {match}) AS g{k}", $"{fn}(g{k}) AS g{k}"));
             return $"(a.g{k} IS NOT NULL AND {DateTest(occurrence.Test, $"a.g{k}")})";
         }
 
         var count = condition.Count ?? new CountTest(ValueOperator.Gte, 1);
-        _aggregates.Add($"count(*) FILTER (WHERE {match}) AS g{k}");
+        _aggregates.Add(($"count(*) FILTER (WHERE {match}) AS g{k}", $"sum(g{k}) AS g{k}"));
         return $"(coalesce(a.g{k}, 0) {Comparison(count.Op)} {count.Value.ToString(CultureInfo.InvariantCulture)})";
     }
 

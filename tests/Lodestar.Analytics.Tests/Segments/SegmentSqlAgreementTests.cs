@@ -53,6 +53,56 @@ public sealed class SegmentSqlAgreementTests
         Assert.True(notAll >= 15, $"only {notAll} of 60 criteria left someone out");
     }
 
+    /// <summary>
+    /// NextChangeAt never misses a change: on the same random data (all instants whole hours), the answer at every hour
+    /// from now until the instant it names (or for 70 days when it names none) equals the answer now.
+    /// </summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void NextChangeAt_NeverMissesAChange_OnRandomDataAndCriteria(int seed)
+    {
+        var random = new Random(seed);
+        using var world = RandomWorld(random);
+        var saved = new Dictionary<string, SegmentCondition>(StringComparer.Ordinal)
+        {
+            ["s1"] = Valid(random, 1, nested: false).Criteria,
+            ["s2"] = Valid(random, 1, nested: false).Criteria,
+        };
+        Func<string, SegmentCondition?> lookup = saved.GetValueOrDefault;
+        var persons = world.Profiles.Values.Take(12).Select(world.Facts).ToList();
+        int scheduled = 0, changed = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            var (json, criteria) = Valid(random, 0, nested: true);
+            foreach (var facts in persons)
+            {
+                bool before = SegmentEvaluator.Matches(criteria, facts, Now, lookup);
+                var next = SegmentEvaluator.NextChangeAt(criteria, facts, Now, lookup);
+                Assert.True(next is null || next > Now, $"{json}: next {next:O} is not after now");
+                var until = next ?? Now.AddDays(70);
+                for (var t = Now.AddHours(1); t < until; t = t.AddHours(1))
+                {
+                    Assert.True(SegmentEvaluator.Matches(criteria, facts, t, lookup) == before,
+                        $"seed {seed} case {i} person {facts.PersonId}: {json} changed at {t:O} before NextChangeAt {next:O}");
+                }
+
+                Assert.True(SegmentEvaluator.Matches(criteria, facts, until.AddTicks(-1), lookup) == before,
+                    $"seed {seed} case {i} person {facts.PersonId}: {json} changed just before NextChangeAt {next:O}");
+                if (next is not null)
+                {
+                    scheduled++;
+                    if (SegmentEvaluator.Matches(criteria, facts, next.Value, lookup) != before) changed++;
+                }
+            }
+        }
+
+        // Time-based criteria are common enough in the draw for this to test something.
+        Assert.True(scheduled >= 50, $"only {scheduled} evaluations had a next change");
+        Assert.True(changed >= 3, $"only {changed} scheduled instants changed the answer");
+    }
+
     /// <summary>Random criteria the parser accepts (it refuses e.g. gt on the date attribute $firstSeen).</summary>
     private static (string Json, SegmentCondition Criteria) Valid(Random random, int depth, bool nested)
     {

@@ -271,4 +271,29 @@ public sealed class SegmentsApiTests : IDisposable
             Assert.True(schemas.GetProperty(query).GetProperty("properties").TryGetProperty("segment", out _), query);
         Assert.True(schemas.GetProperty("Breakdown").GetProperty("properties").TryGetProperty("segment", out _));
     }
+
+    [Fact]
+    public async Task SavedSegments_SurviveARestart_AndTheStoreVersionKeepsIncreasing()
+    {
+        var app = await SeedAsync();
+        string id;
+        long version;
+        using (var admin = _factory.CreateAdminClient())
+        {
+            id = (await Create(admin, app.Id, "Clicked not bought", ClickedNotBought)).GetProperty("id").GetString()!;
+            version = _factory.Services.GetRequiredService<ISegmentStore>().Version;
+        }
+
+        _factory.Dispose();
+        using var restarted = new LodestarFactory(_factory.DataDir);
+        using var client = restarted.CreateAdminClient();
+        var segment = await Expect(await client.GetAsync($"/api/v1/apps/{app.Id}/segments/{id}"), HttpStatusCode.OK);
+        Assert.Equal("Clicked not bought", segment.GetProperty("name").GetString());
+        var users = await Expect(await client.GetAsync($"/api/v1/apps/{app.Id}/segments/{id}/users"), HttpStatusCode.OK);
+        Assert.Equal(["u1"], users.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("userId").GetString()));
+        var store = restarted.Services.GetRequiredService<ISegmentStore>();
+        Assert.Equal(version, store.Version);
+        await Expect(await client.DeleteAsync($"/api/v1/apps/{app.Id}/segments/{id}"), HttpStatusCode.NoContent);
+        Assert.True(store.Version > version);
+    }
 }
