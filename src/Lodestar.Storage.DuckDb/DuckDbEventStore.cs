@@ -168,6 +168,33 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
         return events;
     }
 
+    public IReadOnlyList<StoredEvent> PersonsEvents(string appId, IReadOnlyCollection<string> personIds, IReadOnlyCollection<string> names, long maxSequence)
+    {
+        if (personIds.Count == 0 || names.Count == 0) return [];
+        static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+        string app = Literal(appId);
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            WITH wanted(person_id) AS (VALUES {string.Join(", ", personIds.Select(p => $"({Literal(p)})"))}),
+            ids AS (
+                SELECT person_id AS id, person_id FROM wanted
+                UNION ALL
+                SELECT o.old_person_id, o.person_id FROM person_overrides o JOIN wanted w ON o.person_id = w.person_id WHERE o.app_id = {app}
+            )
+            SELECT {EventColumns}, canonical FROM (
+                SELECT e.*, ids.person_id AS canonical FROM events e JOIN ids ON e.person_id = ids.id
+                WHERE e.app_id = {app} AND NOT e.internal AND e.seq <= $1 AND e.name IN ({string.Join(", ", names.Select(Literal))})
+            )
+            ORDER BY seq
+            """;
+        command.Parameters.Add(new DuckDBParameter(maxSequence));
+        using var reader = command.ExecuteReader();
+        var events = new List<StoredEvent>();
+        while (reader.Read()) events.Add(ReadEvent(reader) with { PersonId = reader.GetString(18) });
+        return events;
+    }
+
     public long Export(string appId, DateTimeOffset from, DateTimeOffset to, ExportFormat format, string path)
     {
         using var connection = OpenConnection();

@@ -21,6 +21,13 @@ public interface IEventStore
     /// <summary>A person's newest events (merged ids included), newest first.</summary>
     IReadOnlyList<StoredEvent> PersonEvents(string appId, string personId, int limit, bool includeInternal);
 
+    /// <summary>
+    /// The user events (not internal) named <paramref name="names"/> of several persons (merged ids included) with a
+    /// sequence up to <paramref name="maxSequence"/>, in sequence order, each with <see cref="StoredEvent.PersonId"/>
+    /// set to the requested person it belongs to. One scan for many persons (the per-user engine loads grains so).
+    /// </summary>
+    IReadOnlyList<StoredEvent> PersonsEvents(string appId, IReadOnlyCollection<string> personIds, IReadOnlyCollection<string> names, long maxSequence);
+
     /// <summary>Writes the app's events in [from, to) to <paramref name="path"/> in the given format.</summary>
     long Export(string appId, DateTimeOffset from, DateTimeOffset to, ExportFormat format, string path);
 

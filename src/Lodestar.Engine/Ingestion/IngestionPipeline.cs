@@ -21,6 +21,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly IEventStore _events;
     private readonly IIdentityStore _identities;
     private readonly ProfileProjector _projector;
+    private readonly IStoredEventConsumer[] _consumers;
     private readonly EventLog _log;
     private readonly EventStoreApplier _applier;
     private readonly TimeProvider _time;
@@ -39,8 +40,10 @@ public sealed partial class IngestionPipeline : BackgroundService
         EventStoreApplier applier,
         IOptions<IngestionOptions> options,
         TimeProvider time,
-        ILogger<IngestionPipeline> logger)
+        ILogger<IngestionPipeline> logger,
+        IEnumerable<IStoredEventConsumer> consumers)
     {
+        _consumers = [.. consumers];
         _events = events;
         _identities = identities;
         _projector = projector;
@@ -135,6 +138,7 @@ public sealed partial class IngestionPipeline : BackgroundService
 
         _applier.Complete();
         _projector.Complete();
+        foreach (var consumer in _consumers) consumer.Complete();
     }
 
     private void RunExclusive(Submission submission)
@@ -216,6 +220,7 @@ public sealed partial class IngestionPipeline : BackgroundService
         {
             _applier.Enqueue(stored);
             _projector.Enqueue(stored);
+            foreach (var consumer in _consumers) consumer.Enqueue(stored);
         }
         LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
     }

@@ -74,6 +74,22 @@ public sealed partial class ProfileProjector : BackgroundService
         return _profiles.Find(appId, personId);
     }
 
+    /// <summary>
+    /// Reads the person's current profile without copying it (<paramref name="read"/> runs under the fold's lock and
+    /// must copy whatever it keeps); null when there is none.
+    /// </summary>
+    public T? Read<T>(string appId, string personId, Func<Profile, T> read)
+        where T : class
+    {
+        lock (_gate)
+        {
+            if (_cache.TryGetValue((appId, personId), out var cached)) return read(cached);
+            if (_mergedAway.Contains((appId, personId))) return null;
+        }
+
+        return _profiles.Find(appId, personId) is { } stored ? read(stored) : null;
+    }
+
     /// <summary>Erases a profile now, in memory and in the store (the caller has erased its events).</summary>
     public void Erase(string appId, string personId)
     {

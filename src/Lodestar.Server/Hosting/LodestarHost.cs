@@ -15,6 +15,7 @@ using Lodestar.Server.Apps;
 using Lodestar.Server.Export;
 using Lodestar.Server.Catalog;
 using Lodestar.Server.Content;
+using Lodestar.Server.Engine;
 using Lodestar.Server.Http;
 using Lodestar.Server.Leanplum;
 using Lodestar.Server.Messages;
@@ -53,6 +54,8 @@ public static class LodestarHost
         services.AddOptions<LodestarOptions>().BindConfiguration(LodestarOptions.Section).ValidateOnStart();
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        // The Orleans silo starts before the engine's hosted services (registered below) and stops after them.
+        builder.AddPerUserEngine();
 
         services.AddSingleton(sp => new SqliteDatabase(DataPath(sp, "state.sqlite")));
         services.AddSingleton(sp => new DuckDbEventStore(DataPath(sp, "events.duckdb"),
@@ -88,6 +91,7 @@ public static class LodestarHost
         // pipeline (and after it Kestrel) starts. They stop in the reverse order, each draining the next.
         services.AddHostedService(sp => sp.GetRequiredService<EventStoreApplier>());
         services.AddHostedService(sp => sp.GetRequiredService<ProfileProjector>());
+        services.AddSegmentRouterService();
         services.AddHostedService(sp => sp.GetRequiredService<IngestionPipeline>());
         services.AddHostedService<StartupCheck>();
         // The host waits for the writer to drain its queue on shutdown.
@@ -128,6 +132,7 @@ public static class LodestarHost
         var api = app.MapGroup("/api/v1").AddEndpointFilter<AdminAuthorization>();
         api.MapAppsApi();
         api.MapUsersApi();
+        api.MapUserSegmentsApi();
         api.MapExportApi();
         api.MapStatisticsApi();
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);

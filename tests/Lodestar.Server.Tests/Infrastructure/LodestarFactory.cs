@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lodestar.Server.Tests.Infrastructure;
 
@@ -15,9 +17,12 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
     public const string AdminToken = "test-admin-token";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public LodestarFactory(string? dataDir = null, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces services after the host registered its own (a fake clock, for one).</param>
+    public LodestarFactory(string? dataDir = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         DataDir = dataDir ?? NewDataDir();
         _settings = new Dictionary<string, string?>
         {
@@ -37,6 +42,7 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
     /// <summary>Serves on a real loopback port (for real clients: Node libraries, browsers); returns the base URL.</summary>

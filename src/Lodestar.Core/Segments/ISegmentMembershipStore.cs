@@ -1,0 +1,38 @@
+namespace Lodestar.Core.Segments;
+
+/// <summary>
+/// Real-time segment membership as the per-user engine keeps it: who is in which segment since when, the history
+/// of entries and exits, the timers of time-based re-evaluation, and the engine's cursor in the event stream.
+/// </summary>
+public interface ISegmentMembershipStore
+{
+    /// <summary>The sequence of the last event whose membership changes are stored.</summary>
+    long Cursor { get; }
+
+    /// <summary>The segments the person is in now, with their entry times.</summary>
+    IReadOnlyDictionary<string, DateTimeOffset> Memberships(string appId, string personId);
+
+    /// <summary>The persons in the segment now.</summary>
+    IReadOnlyList<string> Members(string appId, string segmentId);
+
+    /// <summary>Records changes and timers and moves the cursor (when given), in one transaction.</summary>
+    void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor);
+
+    /// <summary>Timers due at or before <paramref name="now"/>, earliest first.</summary>
+    IReadOnlyList<SegmentTimer> DueTimers(DateTimeOffset now, int limit);
+
+    /// <summary>The history of a person's entries and exits, oldest first.</summary>
+    IReadOnlyList<SegmentMembershipChange> History(string appId, string personId);
+
+    /// <summary>The persons with a profile in the app (every person the engine may have to evaluate).</summary>
+    IReadOnlyList<string> Persons(string appId);
+
+    /// <summary>The segment definitions (by a fingerprint of each) whose initial membership is recorded.</summary>
+    IReadOnlyDictionary<(string AppId, string SegmentId), string> EvaluatedSegments();
+
+    /// <summary>Marks a definition's initial membership as recorded, or (with a null fingerprint) forgets a deleted segment.</summary>
+    void MarkEvaluated(string appId, string segmentId, string? fingerprint);
+
+    /// <summary>Ends every current membership of a deleted segment at <paramref name="at"/> (recorded as exits).</summary>
+    void EndSegment(string appId, string segmentId, DateTimeOffset at);
+}

@@ -1,0 +1,45 @@
+using Lodestar.Core.Segments;
+
+namespace Lodestar.Engine.Segments;
+
+/// <summary>
+/// An app's saved segments, compiled for real-time evaluation: what the person grains must keep
+/// (<see cref="EventNames"/>, within <see cref="Retention"/>) and how to evaluate them all for one person.
+/// </summary>
+public abstract class LiveSegmentSet
+{
+    /// <summary>The segments, each with a fingerprint of its definition (a change means new initial membership).</summary>
+    public abstract IReadOnlyList<LiveSegment> Segments { get; }
+
+    /// <summary>Names of the events any criterion refers to; other events are never kept.</summary>
+    public abstract IReadOnlySet<string> EventNames { get; }
+
+    /// <summary>How far back events matter (the longest window); null when some criterion looks at all time.</summary>
+    public abstract TimeSpan? Retention { get; }
+
+    /// <summary>
+    /// Whether the person is in the segment at <paramref name="now"/> (<paramref name="index"/> into
+    /// <see cref="Segments"/>), and the earliest time that can change with no new event.
+    /// </summary>
+    public abstract (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now);
+}
+
+/// <summary>
+/// One segment of a <see cref="LiveSegmentSet"/>: the events its criteria name (nested segments included) and
+/// whether they look at the profile (attributes, technology, sessions). Its answer can change only through those,
+/// or through time passing, so the grain evaluates it again only then.
+/// </summary>
+public sealed record LiveSegment(string Id, string Name, string Fingerprint, IReadOnlySet<string> Events, bool UsesProfile);
+
+/// <summary>The compiled segments of every app, recompiled when a definition changes.</summary>
+public interface ILiveSegments
+{
+    /// <summary>Changes whenever any app's segment definitions change.</summary>
+    long Version { get; }
+
+    /// <summary>The app's segments (an empty set when it has none).</summary>
+    LiveSegmentSet For(string appId);
+
+    /// <summary>Every app with at least one segment.</summary>
+    IReadOnlyList<string> Apps();
+}

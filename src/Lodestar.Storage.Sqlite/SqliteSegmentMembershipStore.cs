@@ -1,0 +1,238 @@
+using System.Globalization;
+using Lodestar.Core.Segments;
+using Microsoft.Data.Sqlite;
+
+namespace Lodestar.Storage.Sqlite;
+
+/// <summary>Real-time segment memberships, their history, re-evaluation timers and the engine's cursor, in SQLite.</summary>
+public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
+{
+    private readonly SqliteDatabase _database;
+
+    public SqliteSegmentMembershipStore(SqliteDatabase database)
+    {
+        _database = database;
+        using var connection = database.Open();
+        SqliteDatabase.Execute(connection, """
+            CREATE TABLE IF NOT EXISTS segment_members (
+                app_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                entered_at TEXT NOT NULL,
+                PRIMARY KEY (app_id, segment_id, person_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS segment_members_person ON segment_members (app_id, person_id);
+            CREATE TABLE IF NOT EXISTS segment_member_history (
+                id INTEGER PRIMARY KEY,
+                app_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                entered INTEGER NOT NULL,
+                at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS segment_member_history_person ON segment_member_history (app_id, person_id);
+            CREATE TABLE IF NOT EXISTS segment_timers (
+                app_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                due_at TEXT NOT NULL,
+                PRIMARY KEY (app_id, person_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS segment_timers_due ON segment_timers (due_at);
+            CREATE TABLE IF NOT EXISTS segment_engine_segments (
+                app_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                PRIMARY KEY (app_id, segment_id)
+            ) WITHOUT ROWID;
+            """);
+    }
+
+    public long Cursor
+    {
+        get
+        {
+            using var connection = _database.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM settings WHERE name = 'segment_engine_cursor'";
+            return command.ExecuteScalar() is string text ? long.Parse(text, CultureInfo.InvariantCulture) : 0;
+        }
+    }
+
+    public IReadOnlyDictionary<string, DateTimeOffset> Memberships(string appId, string personId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT segment_id, entered_at FROM segment_members WHERE app_id = $app AND person_id = $person";
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        while (reader.Read()) result[reader.GetString(0)] = Time(reader.GetString(1));
+        return result;
+    }
+
+    public IReadOnlyList<string> Members(string appId, string segmentId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT person_id FROM segment_members WHERE app_id = $app AND segment_id = $segment ORDER BY person_id";
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$segment", segmentId);
+        using var reader = command.ExecuteReader();
+        var result = new List<string>();
+        while (reader.Read()) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+    {
+        if (changes.Count == 0 && timers.Count == 0 && cursor is null) return;
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        if (changes.Count > 0)
+        {
+            using var enter = Command(connection, transaction, """
+                INSERT INTO segment_members (app_id, segment_id, person_id, entered_at) VALUES ($app, $segment, $person, $at)
+                ON CONFLICT (app_id, segment_id, person_id) DO NOTHING
+                """);
+            using var leave = Command(connection, transaction, "DELETE FROM segment_members WHERE app_id = $app AND segment_id = $segment AND person_id = $person");
+            using var history = Command(connection, transaction, """
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES ($app, $segment, $person, $entered, $at)
+                """);
+            foreach (var change in changes)
+            {
+                var command = change.Entered ? enter : leave;
+                Bind(command, change);
+                command.ExecuteNonQuery();
+                Bind(history, change);
+                history.Parameters["$entered"].Value = change.Entered ? 1 : 0;
+                history.ExecuteNonQuery();
+            }
+        }
+
+        if (timers.Count > 0)
+        {
+            using var set = Command(connection, transaction, """
+                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES ($app, $person, $due)
+                ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
+                """);
+            using var remove = Command(connection, transaction, "DELETE FROM segment_timers WHERE app_id = $app AND person_id = $person");
+            foreach (var timer in timers)
+            {
+                var command = timer.DueAt is null ? remove : set;
+                command.Parameters["$app"].Value = timer.AppId;
+                command.Parameters["$person"].Value = timer.PersonId;
+                if (timer.DueAt is { } due) command.Parameters["$due"].Value = Text(due);
+                command.ExecuteNonQuery();
+            }
+        }
+
+        if (cursor is { } value)
+        {
+            using var command = Command(connection, transaction, """
+                INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', $value)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """);
+            command.Parameters["$value"].Value = value.ToString(CultureInfo.InvariantCulture);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    public IReadOnlyList<SegmentTimer> DueTimers(DateTimeOffset now, int limit)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT app_id, person_id, due_at FROM segment_timers WHERE due_at <= $now ORDER BY due_at LIMIT $limit";
+        command.Parameters.AddWithValue("$now", Text(now));
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var result = new List<SegmentTimer>();
+        while (reader.Read()) result.Add(new SegmentTimer(reader.GetString(0), reader.GetString(1), Time(reader.GetString(2))));
+        return result;
+    }
+
+    public IReadOnlyList<SegmentMembershipChange> History(string appId, string personId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT segment_id, entered, at FROM segment_member_history WHERE app_id = $app AND person_id = $person ORDER BY id";
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        using var reader = command.ExecuteReader();
+        var result = new List<SegmentMembershipChange>();
+        while (reader.Read()) result.Add(new SegmentMembershipChange(appId, reader.GetString(0), personId, reader.GetInt64(1) == 1, Time(reader.GetString(2))));
+        return result;
+    }
+
+    public IReadOnlyList<string> Persons(string appId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT person_id FROM profiles WHERE app_id = $app ORDER BY person_id";
+        command.Parameters.AddWithValue("$app", appId);
+        using var reader = command.ExecuteReader();
+        var result = new List<string>();
+        while (reader.Read()) result.Add(reader.GetString(0));
+        return result;
+    }
+
+    public IReadOnlyDictionary<(string AppId, string SegmentId), string> EvaluatedSegments()
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT app_id, segment_id, fingerprint FROM segment_engine_segments";
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<(string, string), string>();
+        while (reader.Read()) result[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
+        return result;
+    }
+
+    public void MarkEvaluated(string appId, string segmentId, string? fingerprint)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = fingerprint is null
+            ? "DELETE FROM segment_engine_segments WHERE app_id = $app AND segment_id = $segment"
+            : """
+              INSERT INTO segment_engine_segments (app_id, segment_id, fingerprint) VALUES ($app, $segment, $fingerprint)
+              ON CONFLICT (app_id, segment_id) DO UPDATE SET fingerprint = excluded.fingerprint
+              """;
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$segment", segmentId);
+        command.Parameters.AddWithValue("$fingerprint", (object?)fingerprint ?? DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    public void EndSegment(string appId, string segmentId, DateTimeOffset at)
+    {
+        var members = Members(appId, segmentId);
+        Commit(members.Select(person => new SegmentMembershipChange(appId, segmentId, person, false, at)).ToList(), [], null);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in new[] { "$app", "$segment", "$person", "$at", "$entered", "$due", "$value" })
+        {
+            if (sql.Contains(name, StringComparison.Ordinal)) command.Parameters.Add(name, SqliteType.Text);
+        }
+
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, SegmentMembershipChange change)
+    {
+        command.Parameters["$app"].Value = change.AppId;
+        command.Parameters["$segment"].Value = change.SegmentId;
+        command.Parameters["$person"].Value = change.PersonId;
+        if (command.Parameters.Contains("$at")) command.Parameters["$at"].Value = Text(change.At);
+    }
+
+    private static string Text(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Time(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

@@ -1,0 +1,227 @@
+using System.Net;
+using System.Text.Json;
+using Lodestar.Core.Events;
+using Lodestar.Core.Segments;
+using Lodestar.Engine.Ingestion;
+using Lodestar.Engine.Segments;
+using Lodestar.Server.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lodestar.Server.Tests.Segments;
+
+/// <summary>Real-time segment membership through the real host: events in through the Segment API, memberships out.</summary>
+public sealed class RealtimeSegmentsTests
+{
+    [Fact]
+    public async Task Person_EntersAndLeavesSegments_AsTheirEventsArrive_AndEachChangeIsEmitted()
+    {
+        using var factory = new LodestarFactory();
+        var app = await factory.CreateAppAsync();
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        string buyersId = await CreateSegment(admin, app.Id, "Repeat buyers", """{"event": "Purchase", "count": {"op": "gte", "value": 2}, "within": "30d"}""");
+        string freeId = await CreateSegment(admin, app.Id, "Free plan", """{"attribute": "plan", "op": "eq", "value": "free"}""");
+
+        await Send(http, "/v1/identify", """{"userId": "ann", "traits": {"plan": "free"}}""");
+        Assert.Equal([freeId], await MembershipIds(admin, app.Id, "ann"));
+
+        await Send(http, "/v1/track", """{"userId": "ann", "event": "Purchase", "properties": {"amount": 5}}""");
+        Assert.Equal([freeId], await MembershipIds(admin, app.Id, "ann"));
+        await Send(http, "/v1/track", """{"userId": "ann", "event": "Purchase", "properties": {"amount": 7}}""");
+        Assert.Equal(new[] { buyersId, freeId }.Order(), (await MembershipIds(admin, app.Id, "ann")).Order());
+
+        var body = await (await admin.GetAsync($"/api/v1/apps/{app.Id}/users/ann/segments")).JsonAsync();
+        var buyers = body.GetProperty("segments").EnumerateArray().Single(s => s.GetProperty("id").GetString() == buyersId);
+        Assert.Equal("Repeat buyers", buyers.GetProperty("name").GetString());
+        Assert.InRange(DateTimeOffset.UtcNow - buyers.GetProperty("enteredAt").GetDateTimeOffset(), TimeSpan.Zero, TimeSpan.FromMinutes(1));
+
+        await Send(http, "/v1/identify", """{"userId": "ann", "traits": {"plan": "pro"}}""");
+        Assert.Equal([buyersId], await MembershipIds(admin, app.Id, "ann"));
+
+        // Every change is recorded with its time, and emitted as an internal event of the same person.
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        var person = PersonId(factory, app.Id, "ann");
+        Assert.Equal(
+            [(freeId, true), (buyersId, true), (freeId, false)],
+            store.History(app.Id, person).Select(h => (h.SegmentId, h.Entered)));
+        var emitted = await Eventually(() =>
+        {
+            var events = factory.Services.GetRequiredService<IEventStore>().PersonEvents(app.Id, person, 100, includeInternal: true)
+                .Where(e => e.Event.Name is SegmentRouter.EnteredEvent or SegmentRouter.LeftEvent).Reverse().ToList();
+            return events.Count == 3 ? events : null;
+        });
+        Assert.Equal([SegmentRouter.EnteredEvent, SegmentRouter.EnteredEvent, SegmentRouter.LeftEvent], emitted.Select(e => e.Event.Name));
+        var properties = JsonDocument.Parse(emitted[1].Event.PropertiesJson!).RootElement;
+        Assert.Equal(buyersId, properties.GetProperty("segmentId").GetString());
+        Assert.Equal("Repeat buyers", properties.GetProperty("segmentName").GetString());
+        Assert.True(emitted.All(e => e.Event.Internal));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/v1/apps/{app.Id}/users/nobody/segments")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/v1/apps/no-such-app/users/ann/segments")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TimeBasedCondition_FiresWhenTheWindowCloses_WithNoNewEvent()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var segments = new MemorySegmentStore(time);
+        using var factory = new LodestarFactory(services: s =>
+        {
+            s.AddSingleton<TimeProvider>(time);
+            s.AddSingleton<ISegmentStore>(segments);
+        });
+        var app = await factory.CreateAppAsync();
+        // Opened the app at some point, but not in the last 7 days.
+        segments.Define(app.Id, "lapsed", "Lapsed", """
+            {"all": [{"event": "Open App", "count": {"op": "gte", "value": 1}},
+                     {"event": "Open App", "count": {"op": "eq", "value": 0}, "within": "7d"}]}
+            """);
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        var opened = time.GetUtcNow();
+        await Send(http, "/v1/track", """{"userId": "cy", "event": "Open App"}""");
+        Assert.Empty(await MembershipIds(admin, app.Id, "cy"));
+
+        time.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
+        await Task.Delay(300);
+        Assert.Empty(await MembershipIds(admin, app.Id, "cy"));
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        var person = PersonId(factory, app.Id, "cy");
+        var entered = await Eventually(() => store.Memberships(app.Id, person).TryGetValue("lapsed", out var at) ? (DateTimeOffset?)at : null);
+        Assert.InRange(entered!.Value, opened + TimeSpan.FromDays(7), time.GetUtcNow());
+
+        // Opening the app again ends it at once.
+        await Send(http, "/v1/track", """{"userId": "cy", "event": "Open App"}""");
+        Assert.Empty(await MembershipIds(admin, app.Id, "cy"));
+    }
+
+    [Fact]
+    public async Task EventsStoredButNotProcessed_BeforeACrash_AreProcessedAfterRestart()
+    {
+        var segments = new MemorySegmentStore();
+        string dataDir = LodestarFactory.NewDataDir();
+        string appId;
+        using (var first = new LodestarFactory(dataDir, services: s => s.AddSingleton<ISegmentStore>(segments)))
+        {
+            var app = await first.CreateAppAsync();
+            appId = app.Id;
+            segments.Define(app.Id, "buyers", "Buyers", """{"event": "Purchase", "count": {"op": "gte", "value": 1}}""");
+            using var http = first.CreateSegmentClient(app.WriteKey);
+            await Send(http, "/v1/track", """{"userId": "bo", "event": "Purchase"}""");
+            await Send(http, "/v1/track", """{"userId": "di", "event": "View"}""");
+            using var admin = first.CreateAdminClient();
+            Assert.Equal(["buyers"], await MembershipIds(admin, app.Id, "bo"));
+        }
+
+        // As if the process died after the events were durable and before the engine recorded what they changed.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(dataDir, "state.sqlite")};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM settings WHERE name = 'segment_engine_cursor'; DELETE FROM segment_members; DELETE FROM segment_member_history; DELETE FROM segment_timers;";
+            command.ExecuteNonQuery();
+        }
+
+        using var restarted = new LodestarFactory(dataDir, services: s => s.AddSingleton<ISegmentStore>(segments));
+        using var client = restarted.CreateAdminClient();
+        Assert.Equal(["buyers"], await MembershipIds(client, appId, "bo"));
+        Assert.Empty(await MembershipIds(client, appId, "di"));
+        var store = restarted.Services.GetRequiredService<ISegmentMembershipStore>();
+        Assert.Equal([("buyers", true)], store.History(appId, PersonId(restarted, appId, "bo")).Select(h => (h.SegmentId, h.Entered)));
+        // The replayed entry is emitted again, and the cursor catches up with every stored event.
+        var events = restarted.Services.GetRequiredService<IEventStore>();
+        await Eventually(() => events.PersonEvents(appId, PersonId(restarted, appId, "bo"), 100, includeInternal: true)
+            .Count(e => e.Event.Name == SegmentRouter.EnteredEvent) == 2 ? "" : null);
+        await Eventually(() => store.Cursor == events.MaxSequence() ? "" : null);
+    }
+
+    [Fact]
+    public async Task NewSegment_GetsItsInitialMembers_AndDeletingItEndsThem()
+    {
+        using var factory = new LodestarFactory();
+        var app = await factory.CreateAppAsync();
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        await Send(http, "/v1/track", """{"userId": "ed", "event": "Purchase", "properties": {"amount": 30}}""");
+        await Send(http, "/v1/track", """{"userId": "flo", "event": "Purchase", "properties": {"amount": 3}}""");
+        Assert.Empty(await MembershipIds(admin, app.Id, "ed"));
+
+        string big = await CreateSegment(admin, app.Id, "Big spenders", """{"event": "Purchase", "aggregate": {"fn": "sum", "property": "amount", "op": "gt", "value": 10}, "within": "30d"}""");
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        string ed = PersonId(factory, app.Id, "ed");
+        await Eventually(() => store.Members(app.Id, big).Count > 0 ? "" : null);
+        Assert.Equal([ed], store.Members(app.Id, big));
+        Assert.Equal([big], await MembershipIds(admin, app.Id, "ed"));
+
+        // From then on it is kept in real time.
+        await Send(http, "/v1/track", """{"userId": "flo", "event": "Purchase", "properties": {"amount": 8}}""");
+        Assert.Equal([big], await MembershipIds(admin, app.Id, "flo"));
+        Assert.Equal(2, store.Members(app.Id, big).Count);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/apps/{app.Id}/segments/{big}")).StatusCode);
+        await Eventually(() => store.Members(app.Id, big).Count == 0 ? "" : null);
+        Assert.Equal([(big, true), (big, false)], store.History(app.Id, ed).Select(h => (h.SegmentId, h.Entered)));
+    }
+
+    [Fact]
+    public async Task Merge_EndsTheOldPersonsMemberships_AndReevaluatesTheSurvivor()
+    {
+        var segments = new MemorySegmentStore();
+        using var factory = new LodestarFactory(services: s => s.AddSingleton<ISegmentStore>(segments));
+        var app = await factory.CreateAppAsync();
+        segments.Define(app.Id, "two", "Two purchases", """{"event": "Purchase", "count": {"op": "gte", "value": 2}}""");
+        segments.Define(app.Id, "one", "One purchase", """{"event": "Purchase", "count": {"op": "eq", "value": 1}}""");
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        await Send(http, "/v1/track", """{"anonymousId": "anon-1", "event": "Purchase"}""");
+        await Send(http, "/v1/track", """{"userId": "gus", "event": "Purchase"}""");
+        Assert.Equal(["one"], await MembershipIds(admin, app.Id, "anon-1"));
+        Assert.Equal(["one"], await MembershipIds(admin, app.Id, "gus"));
+        string anonymous = PersonId(factory, app.Id, "anon-1");
+
+        await Send(http, "/v1/alias", """{"userId": "gus", "previousId": "anon-1"}""");
+        Assert.Equal(["two"], await MembershipIds(admin, app.Id, "gus"));
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        Assert.Empty(store.Memberships(app.Id, anonymous));
+        Assert.Equal([("one", true), ("one", false)], store.History(app.Id, anonymous).Select(h => (h.SegmentId, h.Entered)));
+    }
+
+    internal static async Task<string> CreateSegment(HttpClient admin, string appId, string name, string criteria)
+    {
+        var response = await admin.PostJsonAsync($"/api/v1/apps/{appId}/segments", $$"""{"name": {{JsonSerializer.Serialize(name)}}, "criteria": {{criteria}}}""");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.JsonAsync()).GetProperty("id").GetString()!;
+    }
+
+    internal static async Task Send(HttpClient http, string path, string json)
+    {
+        var response = await http.PostJsonAsync(path, json);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    internal static async Task<List<string>> MembershipIds(HttpClient admin, string appId, string userId)
+    {
+        var response = await admin.GetAsync($"/api/v1/apps/{appId}/users/{userId}/segments");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.JsonAsync();
+        return [.. body.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
+    }
+
+    internal static string PersonId(LodestarFactory factory, string appId, string userId) =>
+        factory.Services.GetRequiredService<Users.PersonLookup>().Find(appId, userId) ?? throw new InvalidOperationException($"No person for {userId}.");
+
+    internal static async Task<T> Eventually<T>(Func<T?> probe)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            if (probe() is { } value) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not come true within 15 s.");
+            await Task.Delay(50);
+        }
+    }
+}
