@@ -19,6 +19,8 @@ public static class PerUserEngine
         var services = builder.Services;
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var options = builder.Configuration.GetSection(EngineOptions.Section).Get<EngineOptions>() ?? new EngineOptions();
+        // The silo's start-up report (its options, one block each) would bury Lodestar's own lines; "Logging:LogLevel:Orleans" turns it back on.
+        if (builder.Configuration["Logging:LogLevel:Orleans"] is null) builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
             // Port 0 picks a free loopback port, so any number of hosts (tests start many in one process) never collide;
