@@ -27,6 +27,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly ILogger<IngestionPipeline> _logger;
     private readonly IngestionOptions _options;
     private readonly IdentityResolver _resolver;
+    private readonly IPersonDataMerger[] _mergers;
     private readonly DeduplicationWindow _seen;
     private long _nextSequence;
     private long _committedSequence;
@@ -39,8 +40,10 @@ public sealed partial class IngestionPipeline : BackgroundService
         EventStoreApplier applier,
         IOptions<IngestionOptions> options,
         TimeProvider time,
-        ILogger<IngestionPipeline> logger)
+        ILogger<IngestionPipeline> logger,
+        IEnumerable<IPersonDataMerger> mergers)
     {
+        _mergers = [.. mergers];
         _events = events;
         _identities = identities;
         _projector = projector;
@@ -193,7 +196,12 @@ public sealed partial class IngestionPipeline : BackgroundService
 
             // Identity first: an event must never be durable with a person its ids cannot find again.
             _identities.Save(_resolver.PendingLinks, _resolver.PendingMerges);
-            foreach (var (appId, from, to) in _resolver.PendingMerges) _events.RecordMerge(appId, from, to);
+            foreach (var (appId, from, to) in _resolver.PendingMerges)
+            {
+                _events.RecordMerge(appId, from, to);
+                foreach (var merger in _mergers) merger.Merge(appId, from, to);
+            }
+
             _log.Append(stored);
             _resolver.Committed();
         }
