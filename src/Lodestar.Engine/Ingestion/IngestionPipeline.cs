@@ -199,7 +199,7 @@ public sealed partial class IngestionPipeline : BackgroundService
             foreach (var (appId, from, to) in _resolver.PendingMerges)
             {
                 _events.RecordMerge(appId, from, to);
-                foreach (var merger in _mergers) merger.Merge(appId, from, to);
+                MergePersonData(appId, from, to);
             }
 
             _log.Append(stored);
@@ -228,6 +228,25 @@ public sealed partial class IngestionPipeline : BackgroundService
         LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
     }
 
+    /// <summary>
+    /// Moves per-person state (the inbox) with a merge. The merge itself is saved already, so a store failing here must
+    /// not fail the events: they are stored, and the failure is logged with the persons so the state can be moved by hand.
+    /// </summary>
+    private void MergePersonData(string appId, string fromPersonId, string toPersonId)
+    {
+        foreach (var merger in _mergers)
+        {
+            try
+            {
+                merger.Merge(appId, fromPersonId, toPersonId);
+            }
+            catch (Exception ex)
+            {
+                LogMergeFailed(_logger, ex, merger.GetType().Name, appId, fromPersonId, toPersonId);
+            }
+        }
+    }
+
     private sealed class Submission(string appId, IReadOnlyList<IncomingEvent> events, DateTimeOffset receivedAt)
     {
         public string AppId { get; } = appId;
@@ -250,6 +269,9 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     [LoggerMessage(1002, LogLevel.Debug, "Committed {Count} events from sequence {First} for {Requests} requests")]
     private static partial void LogCommitted(ILogger logger, int count, long first, int requests);
+
+    [LoggerMessage(1004, LogLevel.Error, "{Store} could not move person {FromPersonId} of app {AppId} into {ToPersonId} at a login merge")]
+    private static partial void LogMergeFailed(ILogger logger, Exception exception, string store, string appId, string fromPersonId, string toPersonId);
 
     [LoggerMessage(1003, LogLevel.Error, "Committing {Count} events failed; their requests were answered with an error")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);

@@ -204,7 +204,7 @@ public sealed class PersonErasureTests : IDisposable
     }
 
     [Fact]
-    public async Task LoginMerge_KeepsTheNewest300_OfBothInboxes()
+    public async Task LoginMerge_AtStart_KeepsTheNewest300_OfBothInboxes()
     {
         var app = await _factory.CreateAppAsync();
         using var client = _factory.CreateClient();
@@ -223,9 +223,11 @@ public sealed class PersonErasureTests : IDisposable
         for (int i = 0; i < 200; i++) inbox.Send(Message($"a{i}"), [alicePerson], t0.AddSeconds(2 * i));
         for (int i = 0; i < 150; i++) inbox.Send(Message($"t{i}"), [tabletPerson], t0.AddSeconds(2 * i + 1));
 
-        await tablet.LoginAsync("cap-alice");
+        // Logs in the way the native SDKs do: a start with the user id on the anonymous device.
+        var loggedIn = new LeanplumDevice(client, app, "cap-tablet", "cap-alice");
+        Assert.True((await loggedIn.StartAsync())["syncNewsfeed"]!.GetValue<bool>());
 
-        var merged = await tablet.InboxAsync();
+        var merged = await loggedIn.InboxAsync();
         Assert.Equal(300, merged.Count);
         var delivered = merged.Select(p => p.Value!["deliveryTimestamp"]!.GetValue<long>()).ToList();
         Assert.Equal(t0.AddSeconds(50).ToUnixTimeMilliseconds(), delivered.Min());
