@@ -33,6 +33,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     private long _committedSequence;
 
     public IngestionPipeline(
+        IEnumerable<IPersonDataMerger> mergers,
         IEventStore events,
         IIdentityStore identities,
         ProfileProjector projector,
@@ -40,10 +41,8 @@ public sealed partial class IngestionPipeline : BackgroundService
         EventStoreApplier applier,
         IOptions<IngestionOptions> options,
         TimeProvider time,
-        ILogger<IngestionPipeline> logger,
-        IEnumerable<IPersonDataMerger> mergers)
+        ILogger<IngestionPipeline> logger)
     {
-        _mergers = [.. mergers];
         _events = events;
         _identities = identities;
         _projector = projector;
@@ -53,6 +52,7 @@ public sealed partial class IngestionPipeline : BackgroundService
         _logger = logger;
         _options = options.Value;
         _resolver = new IdentityResolver(identities);
+        _mergers = [.. mergers];
         _seen = new DeduplicationWindow(_options.DeduplicationWindow);
         _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(_options.QueueCapacity)
         {
