@@ -1,11 +1,12 @@
 using System.Globalization;
 using Lodestar.Core.Experiments;
+using Lodestar.Core.Profiles;
 using Microsoft.Data.Sqlite;
 
 namespace Lodestar.Storage.Sqlite;
 
 /// <summary>A/B tests, their variants and the persons assigned to them.</summary>
-public sealed class SqliteAbTestStore : IAbTestStore
+public sealed class SqliteAbTestStore : IAbTestStore, IPersonDataEraser
 {
     private readonly SqliteDatabase _database;
 
@@ -194,6 +195,27 @@ public sealed class SqliteAbTestStore : IAbTestStore
         using var reader = command.ExecuteReader();
         while (reader.Read()) counts[reader.GetInt64(0)] = reader.GetInt64(1);
         return counts;
+    }
+
+    /// <summary>
+    /// Removes the person's assignments in the app's tests, and those kept under any of the person's devices (an
+    /// anonymous person merged into this one left its assignment under its own person id and device, and
+    /// <see cref="FindAssignment"/> would hand it to whoever uses the device next). Reads the person's device ids from
+    /// the identity table, so it runs before the identities are erased.
+    /// </summary>
+    public ValueTask EraseAsync(string appId, string personId, CancellationToken cancellationToken)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM ab_test_assignments WHERE test_id IN (SELECT id FROM ab_tests WHERE app_id = $app) AND (
+                person_id = $person OR device_id IN (
+                    SELECT substr(distinct_id, 3) FROM identities WHERE app_id = $app AND person_id = $person AND distinct_id LIKE 'a:%'))
+            """;
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        command.ExecuteNonQuery();
+        return ValueTask.CompletedTask;
     }
 
     private static AbTestAssignment? Read(SqliteCommand command, string testId)

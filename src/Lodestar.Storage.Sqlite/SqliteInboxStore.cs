@@ -1,11 +1,14 @@
 using System.Globalization;
 using Lodestar.Core.Content;
+using Lodestar.Core.Identity;
+using Lodestar.Core.Profiles;
 using Microsoft.Data.Sqlite;
 
 namespace Lodestar.Storage.Sqlite;
 
 /// <summary>App-inbox sends, each person's copies with read state, and what each device last downloaded.</summary>
-public sealed class SqliteInboxStore : IInboxStore
+/// <remarks>Erased with the person; moved to the surviving person when an anonymous person merges at login.</remarks>
+public sealed class SqliteInboxStore : IInboxStore, IPersonDataEraser, IPersonDataMerger
 {
     private readonly SqliteDatabase _database;
 
@@ -81,14 +84,8 @@ public sealed class SqliteInboxStore : IInboxStore
         insert.Parameters.AddWithValue("$inbox", inboxId);
         insert.Parameters.AddWithValue("$send", id);
         insert.Parameters.AddWithValue("$at", Text(deliveredAt));
-        // Past the limit the oldest copies go (by delivery, then by send).
-        using var trim = Command(connection, transaction, $"""
-            DELETE FROM inbox_items WHERE app_id = $app AND person_id = $person AND inbox_id IN (
-                SELECT inbox_id FROM inbox_items WHERE app_id = $app AND person_id = $person
-                ORDER BY delivered_at DESC, send_id DESC LIMIT -1 OFFSET {IInboxStore.MaxPerPerson})
-            """);
-        var trimPerson = trim.Parameters.Add("$person", SqliteType.Text);
-        trim.Parameters.AddWithValue("$app", message.AppId);
+        using var trim = TrimCommand(connection, transaction, message.AppId);
+        var trimPerson = trim.Parameters["$person"];
         using var bump = BumpCommand(connection, transaction, message.AppId);
         foreach (string personId in personIds)
         {
@@ -168,6 +165,58 @@ public sealed class SqliteInboxStore : IInboxStore
         command.ExecuteNonQuery();
     }
 
+    public ValueTask EraseAsync(string appId, string personId, CancellationToken cancellationToken)
+    {
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = Command(connection, transaction, """
+            DELETE FROM inbox_items WHERE app_id = $app AND person_id = $person;
+            DELETE FROM inbox_versions WHERE app_id = $app AND person_id = $person;
+            DELETE FROM inbox_device_syncs WHERE app_id = $app AND person_id = $person;
+            """);
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        command.ExecuteNonQuery();
+        transaction.Commit();
+        return ValueTask.CompletedTask;
+    }
+
+    public void Merge(string appId, string fromPersonId, string toPersonId)
+    {
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        // A copy both persons hold (one send delivered to both) stays once, read if either read it; copies the
+        // merged-away person deleted are gone already and stay gone.
+        using var move = Command(connection, transaction, """
+            INSERT INTO inbox_items (app_id, person_id, inbox_id, send_id, delivered_at, is_read)
+                SELECT app_id, $to, inbox_id, send_id, delivered_at, is_read FROM inbox_items WHERE app_id = $app AND person_id = $from
+            ON CONFLICT (app_id, person_id, inbox_id) DO UPDATE SET is_read = max(is_read, excluded.is_read)
+            """);
+        move.Parameters.AddWithValue("$app", appId);
+        move.Parameters.AddWithValue("$from", fromPersonId);
+        move.Parameters.AddWithValue("$to", toPersonId);
+        if (move.ExecuteNonQuery() > 0)
+        {
+            using var trim = TrimCommand(connection, transaction, appId);
+            trim.Parameters["$person"].Value = toPersonId;
+            trim.ExecuteNonQuery();
+            // Every device of the surviving person downloads again at its next start.
+            using var bump = BumpCommand(connection, transaction, appId);
+            bump.Parameters["$person"].Value = toPersonId;
+            bump.ExecuteNonQuery();
+        }
+
+        using var forget = Command(connection, transaction, """
+            DELETE FROM inbox_items WHERE app_id = $app AND person_id = $from;
+            DELETE FROM inbox_versions WHERE app_id = $app AND person_id = $from;
+            DELETE FROM inbox_device_syncs WHERE app_id = $app AND person_id = $from;
+            """);
+        forget.Parameters.AddWithValue("$app", appId);
+        forget.Parameters.AddWithValue("$from", fromPersonId);
+        forget.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
     private bool Change(string appId, string personId, string inboxId, string sql)
     {
         using var connection = _database.Open();
@@ -182,6 +231,19 @@ public sealed class SqliteInboxStore : IInboxStore
         bump.ExecuteNonQuery();
         transaction.Commit();
         return true;
+    }
+
+    /// <summary>Past the limit the oldest copies go (by delivery, then by send).</summary>
+    private static SqliteCommand TrimCommand(SqliteConnection connection, SqliteTransaction transaction, string appId)
+    {
+        var command = Command(connection, transaction, $"""
+            DELETE FROM inbox_items WHERE app_id = $app AND person_id = $person AND inbox_id IN (
+                SELECT inbox_id FROM inbox_items WHERE app_id = $app AND person_id = $person
+                ORDER BY delivered_at DESC, send_id DESC LIMIT -1 OFFSET {IInboxStore.MaxPerPerson})
+            """);
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.Add("$person", SqliteType.Text);
+        return command;
     }
 
     private static SqliteCommand BumpCommand(SqliteConnection connection, SqliteTransaction transaction, string appId)

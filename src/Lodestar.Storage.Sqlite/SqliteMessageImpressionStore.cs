@@ -99,6 +99,16 @@ public sealed class SqliteMessageImpressionStore : IMessageImpressionStore
         transaction.Commit();
     }
 
+    public void Erase(string appId, string personId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM message_impressions WHERE app_id = $app AND person_id = $person";
+        command.Parameters.AddWithValue("$app", appId);
+        command.Parameters.AddWithValue("$person", personId);
+        command.ExecuteNonQuery();
+    }
+
     public IReadOnlyDictionary<string, long> ImpressionsOf(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds)
     {
         ArgumentNullException.ThrowIfNull(sdkMessageIds);

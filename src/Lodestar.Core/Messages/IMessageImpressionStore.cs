@@ -11,6 +11,9 @@ public interface IMessageImpressionStore
     /// <summary>Adds the impressions, moves merged persons' counts to the person they merged into and sets the cursor, in one transaction.</summary>
     void Apply(IReadOnlyList<MessageImpressionChange> changes, long cursor);
 
+    /// <summary>Removes the person's counts (erasure).</summary>
+    void Erase(string appId, string personId);
+
     /// <summary>How many impressions the person had of each of the SDK message ids (ids never seen are left out).</summary>
     IReadOnlyDictionary<string, long> ImpressionsOf(string appId, string personId, IReadOnlyCollection<string> sdkMessageIds);
 }

@@ -28,11 +28,13 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly ILogger<IngestionPipeline> _logger;
     private readonly IngestionOptions _options;
     private readonly IdentityResolver _resolver;
+    private readonly IPersonDataMerger[] _mergers;
     private readonly DeduplicationWindow _seen;
     private long _nextSequence;
     private long _committedSequence;
 
     public IngestionPipeline(
+        IEnumerable<IPersonDataMerger> mergers,
         IEventStore events,
         IIdentityStore identities,
         ProfileProjector projector,
@@ -53,6 +55,7 @@ public sealed partial class IngestionPipeline : BackgroundService
         _logger = logger;
         _options = options.Value;
         _resolver = new IdentityResolver(identities);
+        _mergers = [.. mergers];
         _seen = new DeduplicationWindow(_options.DeduplicationWindow);
         _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(_options.QueueCapacity)
         {
@@ -197,7 +200,12 @@ public sealed partial class IngestionPipeline : BackgroundService
 
             // Identity first: an event must never be durable with a person its ids cannot find again.
             _identities.Save(_resolver.PendingLinks, _resolver.PendingMerges);
-            foreach (var (appId, from, to) in _resolver.PendingMerges) _events.RecordMerge(appId, from, to);
+            foreach (var (appId, from, to) in _resolver.PendingMerges)
+            {
+                _events.RecordMerge(appId, from, to);
+                MergePersonData(appId, from, to);
+            }
+
             _log.Append(stored);
             _resolver.Committed();
         }
@@ -225,6 +233,25 @@ public sealed partial class IngestionPipeline : BackgroundService
         LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
     }
 
+    /// <summary>
+    /// Moves per-person state (the inbox) with a merge. The merge itself is saved already, so a store failing here must
+    /// not fail the events: they are stored, and the failure is logged with the persons so the state can be moved by hand.
+    /// </summary>
+    private void MergePersonData(string appId, string fromPersonId, string toPersonId)
+    {
+        foreach (var merger in _mergers)
+        {
+            try
+            {
+                merger.Merge(appId, fromPersonId, toPersonId);
+            }
+            catch (Exception ex)
+            {
+                LogMergeFailed(_logger, ex, merger.GetType().Name, appId, fromPersonId, toPersonId);
+            }
+        }
+    }
+
     private sealed class Submission(string appId, IReadOnlyList<IncomingEvent> events, DateTimeOffset receivedAt)
     {
         public string AppId { get; } = appId;
@@ -247,6 +274,9 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     [LoggerMessage(1002, LogLevel.Debug, "Committed {Count} events from sequence {First} for {Requests} requests")]
     private static partial void LogCommitted(ILogger logger, int count, long first, int requests);
+
+    [LoggerMessage(1004, LogLevel.Error, "{Store} could not move person {FromPersonId} of app {AppId} into {ToPersonId} at a login merge")]
+    private static partial void LogMergeFailed(ILogger logger, Exception exception, string store, string appId, string fromPersonId, string toPersonId);
 
     [LoggerMessage(1003, LogLevel.Error, "Committing {Count} events failed; their requests were answered with an error")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);

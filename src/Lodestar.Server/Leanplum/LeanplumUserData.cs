@@ -20,6 +20,7 @@ public sealed partial class LeanplumUserData(
     ProfileProjector projector,
     ReadYourWrites fresh,
     LeanplumSessions sessions,
+    IEnumerable<IPersonDataEraser> erasers,
     IOptions<LodestarOptions> hostOptions,
     IOptions<LeanplumOptions> options,
     ILogger<LeanplumUserData> logger)
@@ -30,7 +31,10 @@ public sealed partial class LeanplumUserData(
     /// <summary>Waits until the event store holds every acknowledged event.</summary>
     public Task EventsCaughtUpAsync(CancellationToken cancellationToken) => fresh.EventsAsync(cancellationToken);
 
-    /// <summary>Erases the person the id belongs to: events, profile, identities, sessions. False when nobody has the id.</summary>
+    /// <summary>
+    /// Erases the person the id belongs to: events, profile, identities, sessions, and whatever every registered
+    /// <see cref="IPersonDataEraser"/> keeps. False when nobody has the id.
+    /// </summary>
     public async Task<bool> DeleteAsync(string appId, string id, CancellationToken cancellationToken)
     {
         var timeout = hostOptions.Value.ProfileReadWait;
@@ -44,6 +48,9 @@ public sealed partial class LeanplumUserData(
             fresh.EventsNow();
             var deviceIds = identities.IdsOf(appId, personId)
                 .Where(d => d.StartsWith("a:", StringComparison.Ordinal)).Select(d => d[2..]).ToList();
+            // The other stores keyed by person (inbox, A/B-test assignments, impression counts, ...), while the person's
+            // ids and events still lead to everything kept under their devices and merged-away persons.
+            foreach (var eraser in erasers) eraser.EraseAsync(appId, personId, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             long count = events.DeletePerson(appId, personId);
             identities.Delete(appId, personId);
             projector.Erase(appId, personId);

@@ -1,4 +1,5 @@
 using Lodestar.Core.Messages;
+using Lodestar.Core.Profiles;
 using Lodestar.Engine.Ingestion;
 using Lodestar.Server.Users;
 
@@ -9,7 +10,7 @@ namespace Lodestar.Server.Messages;
 /// demand: a look-up first folds in the impressions and merges stored since the last one (a read of the newest
 /// rows only), then reads one person's counts from the state store. So start never scans the events.
 /// </summary>
-public sealed class MessageImpressions(IMessageEventReader events, IMessageImpressionStore store, EventStoreApplier applier, ReadYourWrites readYourWrites) : IDisposable
+public sealed class MessageImpressions(IMessageEventReader events, IMessageImpressionStore store, EventStoreApplier applier, ReadYourWrites readYourWrites) : IPersonDataEraser, IDisposable
 {
     private const int Page = 50_000;
     private readonly SemaphoreSlim _foldGate = new(1, 1);
@@ -31,15 +32,39 @@ public sealed class MessageImpressions(IMessageEventReader events, IMessageImpre
         if (!await _foldGate.WaitAsync(wait, cancellationToken).ConfigureAwait(false)) return;
         try
         {
-            long cursor = store.Cursor;
-            long stored = applier.AppliedSequence;
-            while (true)
-            {
-                var (changes, upTo) = events.ImpressionChangesAfter(cursor, stored, Page);
-                if (upTo <= cursor) break;
-                store.Apply(changes, upTo);
-                cursor = upTo;
-            }
+            FoldAll();
+        }
+        finally
+        {
+            _foldGate.Release();
+        }
+    }
+
+    private void FoldAll()
+    {
+        long cursor = store.Cursor;
+        long stored = applier.AppliedSequence;
+        while (true)
+        {
+            var (changes, upTo) = events.ImpressionChangesAfter(cursor, stored, Page);
+            if (upTo <= cursor) break;
+            store.Apply(changes, upTo);
+            cursor = upTo;
+        }
+    }
+
+    /// <summary>
+    /// Erases the person's counts. Folds first, under the fold's gate: the fold moves the counts of persons merged
+    /// into this one (their merge rides on this person's events, which the erase deletes next), and no fold running
+    /// meanwhile can write the erased counts back.
+    /// </summary>
+    public async ValueTask EraseAsync(string appId, string personId, CancellationToken cancellationToken)
+    {
+        await _foldGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            FoldAll();
+            store.Erase(appId, personId);
         }
         finally
         {

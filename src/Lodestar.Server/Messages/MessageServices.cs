@@ -1,5 +1,6 @@
 using Lodestar.Core.Content;
 using Lodestar.Core.Messages;
+using Lodestar.Core.Profiles;
 using Lodestar.Core.Segments;
 using Lodestar.Storage.DuckDb;
 using Lodestar.Storage.Sqlite;
@@ -15,6 +16,7 @@ public static class MessageServices
         services.AddSingleton<IMessageEventReader>(sp => new DuckDbMessageEventReader(sp.GetRequiredService<DuckDbEventStore>()));
         services.AddSingleton<IMessageImpressionStore, SqliteMessageImpressionStore>();
         services.AddSingleton<MessageImpressions>();
+        services.AddSingleton<IPersonDataEraser>(sp => sp.GetRequiredService<MessageImpressions>());
         services.AddHostedService<MessageImpressionFolder>();
         services.AddSingleton<IPersonContentPart, MessageContentPart>();
         services.AddSingleton<ISegmentReferenceSource, MessageSegmentReferences>();
