@@ -211,6 +211,21 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         Commit(members.Select(person => new SegmentMembershipChange(appId, segmentId, person, false, at)).ToList(), [], null);
     }
 
+    public void Erase(string appId, string personId)
+    {
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        foreach (string table in new[] { "segment_members", "segment_member_history", "segment_timers" })
+        {
+            using var command = Command(connection, transaction, $"DELETE FROM {table} WHERE app_id = $app AND person_id = $person");
+            command.Parameters["$app"].Value = appId;
+            command.Parameters["$person"].Value = personId;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
         var command = connection.CreateCommand();

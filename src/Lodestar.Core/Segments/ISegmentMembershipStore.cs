@@ -35,4 +35,7 @@ public interface ISegmentMembershipStore
 
     /// <summary>Ends every current membership of a deleted segment at <paramref name="at"/> (recorded as exits).</summary>
     void EndSegment(string appId, string segmentId, DateTimeOffset at);
+
+    /// <summary>Forgets the person: memberships, their history and timers (the person is erased).</summary>
+    void Erase(string appId, string personId);
 }

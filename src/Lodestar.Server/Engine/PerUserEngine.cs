@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Lodestar.Core.Profiles;
 using Lodestar.Core.Segments;
 using Lodestar.Engine.Ingestion;
 using Lodestar.Engine.Segments;
@@ -31,6 +32,7 @@ public static class PerUserEngine
         });
 
         services.AddSingleton<ISegmentMembershipStore, SqliteSegmentMembershipStore>();
+        services.AddSingleton<IPersonDataEraser, SegmentMembershipEraser>();
         services.AddSingleton<ILiveSegments>(sp => new SavedLiveSegments(sp.GetService<ISegmentStore>()));
         services.AddSingleton<PersonHistoryLoader>();
         services.AddSingleton<SegmentRouter>();

@@ -190,6 +190,35 @@ public sealed class RealtimeSegmentsTests
         Assert.Equal([("one", true), ("one", false)], store.History(app.Id, anonymous).Select(h => (h.SegmentId, h.Entered)));
     }
 
+    [Fact]
+    public async Task ErasedPerson_LeavesNoMembershipHistoryOrTimer_AndComesBackFresh()
+    {
+        using var factory = new LodestarFactory();
+        var app = await factory.CreateAppAsync();
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        // A windowed condition, so the member also holds a re-evaluation timer.
+        string buyersId = await CreateSegment(admin, app.Id, "Recent buyers", """{"event": "Purchase", "within": "30d"}""");
+        await Send(http, "/v1/track", """{"userId": "erin", "event": "Purchase"}""");
+        Assert.Equal([buyersId], await MembershipIds(admin, app.Id, "erin"));
+        string person = PersonId(factory, app.Id, "erin");
+
+        using var client = factory.CreateClient();
+        var deleted = await client.PostAsync($"/api?appId={app.Id}&clientKey={app.DevelopmentKey}&action=deleteUser&userId=erin", null);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        Assert.Empty(store.Memberships(app.Id, person));
+        Assert.Empty(store.History(app.Id, person));
+        Assert.DoesNotContain(store.DueTimers(DateTimeOffset.MaxValue, 1000), t => t.AppId == app.Id && t.PersonId == person);
+        Assert.DoesNotContain(person, store.Members(app.Id, buyersId));
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/v1/apps/{app.Id}/users/erin/segments")).StatusCode);
+
+        // The same user id coming back is a new person, judged only on what they do from now on.
+        await Send(http, "/v1/identify", """{"userId": "erin", "traits": {"plan": "free"}}""");
+        Assert.Empty(await MembershipIds(admin, app.Id, "erin"));
+    }
+
     internal static async Task<string> CreateSegment(HttpClient admin, string appId, string name, string criteria)
     {
         var response = await admin.PostJsonAsync($"/api/v1/apps/{appId}/segments", $$"""{"name": {{JsonSerializer.Serialize(name)}}, "criteria": {{criteria}}}""");
