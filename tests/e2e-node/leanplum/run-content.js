@@ -4,8 +4,7 @@
 // start, an inbox snapshot after every download, and every request with its answer.
 // Env: LODESTAR_URL, LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY, LODESTAR_USER_ID, LODESTAR_STEPS.
 'use strict'
-const fs = require('fs')
-const { JSDOM } = require('jsdom')
+const { openBrowser, wait, until } = require('./sdk-browser')
 
 const baseUrl = process.env.LODESTAR_URL
 const appId = process.env.LODESTAR_APP_ID
@@ -17,44 +16,9 @@ if (!baseUrl || !appId || !productionKey || !userId) {
   process.exit(2)
 }
 
-const dom = new JSDOM('<!doctype html><html><body></body></html>', {
-  url: 'http://app.example.test/',
-  runScripts: 'outside-only',
-  pretendToBeVisual: true,
-})
-const window = dom.window
-
-const requests = []
-const XHR = window.XMLHttpRequest.prototype
-const open = XHR.open
-const send = XHR.send
-XHR.open = function (method, url, ...rest) {
-  this.__record = { method, url: String(url) }
-  return open.call(this, method, url, ...rest)
-}
-XHR.send = function (body) {
-  const record = { ...this.__record, body: body == null ? null : String(body), done: false }
-  requests.push(record)
-  this.addEventListener('loadend', () => {
-    record.status = this.status
-    record.response = this.responseText
-    record.done = true
-  })
-  return send.call(this, body)
-}
-
-window.eval(fs.readFileSync(require.resolve('leanplum-sdk/dist/leanplum.js'), 'utf8'))
-const Leanplum = window.Leanplum
+const { window, Leanplum, requests } = openBrowser()
 
 const result = { started: null, variables: null, variants: null, inbox: [], requests }
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-async function until(condition, what, timeoutMs = 15000) {
-  const started = Date.now()
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('Timed out waiting for ' + what)
-    await wait(50)
-  }
-}
 const settled = () => until(() => requests.every((r) => r.done), 'the answers')
 
 async function main() {

@@ -2,8 +2,7 @@
 // one JSON object: what every SDK callback reported, and every request the SDK sent with the answer it got.
 // Env: LODESTAR_URL (http://127.0.0.1:port), LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY.
 'use strict'
-const fs = require('fs')
-const { JSDOM } = require('jsdom')
+const { openBrowser, wait, until } = require('./sdk-browser')
 
 const baseUrl = process.env.LODESTAR_URL
 const appId = process.env.LODESTAR_APP_ID
@@ -13,49 +12,13 @@ if (!baseUrl || !appId || !productionKey) {
   process.exit(2)
 }
 
-const dom = new JSDOM('<!doctype html><html><body></body></html>', {
-  url: 'http://app.example.test/',
-  runScripts: 'outside-only',
-  pretendToBeVisual: true,
-})
-const window = dom.window
-
-// Record the traffic (the SDK's batched calls have no callbacks of their own).
-const requests = []
-const XHR = window.XMLHttpRequest.prototype
-const open = XHR.open
-const send = XHR.send
-XHR.open = function (method, url, ...rest) {
-  this.__record = { method, url: String(url) }
-  return open.call(this, method, url, ...rest)
-}
-XHR.send = function (body) {
-  const record = { ...this.__record, body: body == null ? null : String(body), done: false }
-  requests.push(record)
-  this.addEventListener('loadend', () => {
-    record.status = this.status
-    record.response = this.responseText
-    record.done = true
-  })
-  return send.call(this, body)
-}
-
-window.eval(fs.readFileSync(require.resolve('leanplum-sdk/dist/leanplum.js'), 'utf8'))
-const Leanplum = window.Leanplum
+const { window, Leanplum, requests } = openBrowser()
 
 const result = { callbacks: {}, deviceId: null, userId: null, variables: null, inboxIds: null, requests }
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const callback = (name) => new Promise((resolve) => {
   result.callbacks[name] = null
   resolve((success) => { result.callbacks[name] = success })
 })
-async function until(condition, what, timeoutMs = 15000) {
-  const started = Date.now()
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('Timed out waiting for ' + what)
-    await wait(50)
-  }
-}
 
 async function main() {
   Leanplum.setApiPath(baseUrl + '/api')
