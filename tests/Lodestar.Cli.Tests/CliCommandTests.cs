@@ -5,33 +5,8 @@ namespace Lodestar.Cli.Tests;
 
 /// <summary>The command tree in-process against the real host on a loopback port.</summary>
 [Collection("Console")]
-public sealed class CliCommandTests : IDisposable
+public sealed class CliCommandTests : CliTestHost
 {
-    private readonly LodestarFactory _factory = new();
-    private readonly string _url;
-
-    public CliCommandTests() => _url = _factory.StartOnLoopback();
-
-    public void Dispose() => _factory.Dispose();
-
-    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = await LodestarCli.RunAsync([.. args, "--server", _url, "--token", LodestarFactory.AdminToken]);
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
     [Fact]
     public async Task AppsCreateAndList_ShowTheAppAndKeys()
     {
@@ -56,7 +31,7 @@ public sealed class CliCommandTests : IDisposable
         int exit;
         try
         {
-            exit = await LodestarCli.RunAsync(["apps", "list", "--server", _url, "--token", "nope"]);
+            exit = await LodestarCli.RunAsync(["apps", "list", "--server", Url, "--token", "nope"]);
         }
         finally
         {
@@ -71,8 +46,8 @@ public sealed class CliCommandTests : IDisposable
     [Fact]
     public async Task Import_ValidatesLikeLiveTraffic_ThenExportReturnsTheEvents()
     {
-        var app = await _factory.CreateAppAsync();
-        string file = Path.Combine(_factory.DataDir, "import.jsonl");
+        var app = await Factory.CreateAppAsync();
+        string file = Path.Combine(Factory.DataDir, "import.jsonl");
         await File.WriteAllLinesAsync(file,
         [
             """{"type":"track","userId":"imp","event":"Signup","timestamp":"2026-01-02T03:04:05Z","messageId":"i-1"}""",
@@ -93,7 +68,7 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(2, rows.Length); // header + Signup; Purchase is at the exclusive end
         Assert.Contains("Signup", rows[1]);
 
-        string parquet = Path.Combine(_factory.DataDir, "out.parquet");
+        string parquet = Path.Combine(Factory.DataDir, "out.parquet");
         var (parquetExit, _, _) = await RunAsync("export", "--app", app.Id, "--format", "parquet", "--output", parquet);
         Assert.Equal(0, parquetExit);
         var bytes = await File.ReadAllBytesAsync(parquet);

@@ -5,37 +5,12 @@ namespace Lodestar.Cli.Tests;
 
 /// <summary><c>variables</c>, <c>ab-tests</c> and <c>inbox</c> in-process against the real host on a loopback port.</summary>
 [Collection("Console")]
-public sealed class ContentCommandTests : IDisposable
+public sealed class ContentCommandTests : CliTestHost
 {
-    private readonly LodestarFactory _factory = new();
-    private readonly string _url;
-
-    public ContentCommandTests() => _url = _factory.StartOnLoopback();
-
-    public void Dispose() => _factory.Dispose();
-
-    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = await LodestarCli.RunAsync([.. args, "--server", _url, "--token", LodestarFactory.AdminToken]);
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
     [Fact]
     public async Task VariablesAbTestsAndInbox_ThroughTheCli()
     {
-        var app = await _factory.CreateAppAsync();
+        var app = await Factory.CreateAppAsync();
 
         var (setExit, set, setError) = await RunAsync("variables", "set", app.Id, "--defaults", """{"greeting":"Hello"}""", "--values", """{"greeting":"Hi"}""");
         Assert.True(setExit == 0, setError);
@@ -43,7 +18,7 @@ public sealed class ContentCommandTests : IDisposable
         var (_, got, _) = await RunAsync("variables", "get", app.Id);
         Assert.Equal("Hello", JsonDocument.Parse(got).RootElement.GetProperty("defaults").GetProperty("greeting").GetString());
 
-        string definition = Path.Combine(_factory.DataDir, "test.json");
+        string definition = Path.Combine(Factory.DataDir, "test.json");
         await File.WriteAllTextAsync(definition, """
             {"name":"Greeting test","audience":{"segmentId":null,"trafficPercent":50},
              "variants":[{"name":"Control","weight":50,"values":{}},{"name":"B","weight":50,"values":{"greeting":"Hola"}}],"status":"running"}

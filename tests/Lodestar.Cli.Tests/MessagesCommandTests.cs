@@ -5,38 +5,13 @@ namespace Lodestar.Cli.Tests;
 
 /// <summary><c>lodestar messages …</c> in-process against the real host on a loopback port.</summary>
 [Collection("Console")]
-public sealed class MessagesCommandTests : IDisposable
+public sealed class MessagesCommandTests : CliTestHost
 {
-    private readonly LodestarFactory _factory = new();
-    private readonly string _url;
-
-    public MessagesCommandTests() => _url = _factory.StartOnLoopback();
-
-    public void Dispose() => _factory.Dispose();
-
-    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = await LodestarCli.RunAsync([.. args, "--server", _url, "--token", LodestarFactory.AdminToken]);
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
     [Fact]
     public async Task CreateListPauseStats_AndAnUnknownVerbIsRefusedNamingTheField()
     {
-        var app = await _factory.CreateAppAsync();
-        string file = Path.Combine(_factory.DataDir, "message.json");
+        var app = await Factory.CreateAppAsync();
+        string file = Path.Combine(Factory.DataDir, "message.json");
         await File.WriteAllTextAsync(file, """
             {"name":"From CLI","action":"Alert","vars":{"Message":"Hello {{ userAttribute.name }}"},
              "whenTriggers":{"children":[{"subject":"state","noun":"Checkout","verb":"triggers"}]}}

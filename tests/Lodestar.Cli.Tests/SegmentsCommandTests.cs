@@ -7,39 +7,14 @@ namespace Lodestar.Cli.Tests;
 
 /// <summary><c>lodestar segments list|preview|export</c> in-process against the real host on a loopback port.</summary>
 [Collection("Console")]
-public sealed class SegmentsCommandTests : IDisposable
+public sealed class SegmentsCommandTests : CliTestHost
 {
-    private readonly LodestarFactory _factory = new();
-    private readonly string _url;
-
-    public SegmentsCommandTests() => _url = _factory.StartOnLoopback();
-
-    public void Dispose() => _factory.Dispose();
-
-    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = await LodestarCli.RunAsync([.. args, "--server", _url, "--token", LodestarFactory.AdminToken]);
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
-
     [Fact]
     public async Task ListPreviewAndExport_ThroughTheCommandLine()
     {
-        var app = await _factory.CreateAppAsync();
+        var app = await Factory.CreateAppAsync();
         string yesterday = DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        using (var segment = _factory.CreateSegmentClient(app.WriteKey))
+        using (var segment = Factory.CreateSegmentClient(app.WriteKey))
         {
             var sent = await segment.PostJsonAsync("/v1/batch", $$"""
                 {"batch": [
@@ -51,7 +26,7 @@ public sealed class SegmentsCommandTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
         }
 
-        using var admin = _factory.CreateAdminClient();
+        using var admin = Factory.CreateAdminClient();
         var created = await admin.PostJsonAsync($"/api/v1/apps/{app.Id}/segments", """{"name": "Buyers", "criteria": {"event": "Purchase", "within": "7d"}}""");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         string id = (await created.JsonAsync()).GetProperty("id").GetString()!;
@@ -67,7 +42,7 @@ public sealed class SegmentsCommandTests : IDisposable
         Assert.Equal(2, json.GetProperty("persons").GetInt64());
         Assert.Equal(["buyer-1", "buyer-2"], json.GetProperty("sample").EnumerateArray().Select(s => s.GetString()).Order(StringComparer.Ordinal));
 
-        string file = Path.Combine(_factory.DataDir, "members.csv");
+        string file = Path.Combine(Factory.DataDir, "members.csv");
         var (exportExit, _, exportError) = await RunAsync("segments", "export", "--app", app.Id, "--segment", id, "-o", file);
         Assert.Equal(0, exportExit);
         Assert.Contains("Wrote 2 members", exportError, StringComparison.Ordinal);
