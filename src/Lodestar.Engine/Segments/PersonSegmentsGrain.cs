@@ -24,7 +24,7 @@ public sealed class PersonSegmentsGrain(
     // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
     private List<PersonEvent> _events = [];
     private List<long> _sequences = [];
-    // _events split by name (each list in the same order), rebuilt after _events changes: a segment's conditions
+    // _events split by name (each list in the same order), built for one evaluation: a segment's conditions
     // match only the names it references, so it is evaluated over just those events (the same answer, fewer scanned).
     private Dictionary<string, List<PersonEvent>>? _byName;
     private Dictionary<string, DateTimeOffset>? _memberships;
@@ -218,6 +218,8 @@ public sealed class PersonSegmentsGrain(
 
         if (deleted is not null) foreach (var id in deleted) current.Remove(id);
 
+        // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
+        _byName = null;
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
