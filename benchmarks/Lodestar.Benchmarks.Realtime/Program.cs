@@ -12,13 +12,22 @@ using Microsoft.Extensions.DependencyInjection;
 
 // Real-time segment evaluation: the same event stream through the real host (ingestion pipeline → profile
 // projector → segment router → one Orleans grain per person) with 0 segments (the baseline) and with 100.
-// Usage: dotnet run -c Release --project benchmarks/Lodestar.Benchmarks.Realtime -- [persons] [events] [segments]
+// Usage: dotnet run -c Release --project benchmarks/Lodestar.Benchmarks.Realtime -- [persons] [events] [segments] [mix]
+// mix "synthetic" (default): 8 shapes over 20 equally frequent names; membership changes about once per event (a worst
+// case). mix "templates": the issue's four templates and plain counts over names of Zipf-like frequency (a few common
+// events such as app opens, many rare ones such as purchases), as an app's saved segments would look.
 int persons = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 int events = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
 int segmentCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
 string[] names = [.. Enumerable.Range(0, 20).Select(i => $"Event {i}")];
+string mix = args.Length > 3 ? args[3] : "synthetic";
+if (mix is not ("synthetic" or "templates")) throw new ArgumentException($"Unknown mix '{mix}': synthetic or templates.");
+bool templates = mix == "templates";
+// Name k is drawn with weight 1/(k+1) in the templates mix, uniformly in the synthetic one.
+double[] cumulative = [.. names.Select((_, k) => templates ? 1.0 / (k + 1) : 1.0)];
+for (int k = 1; k < cumulative.Length; k++) cumulative[k] += cumulative[k - 1];
 
-Console.WriteLine($"{persons:N0} persons, {events:N0} events over {names.Length} event names, {Environment.ProcessorCount} cores");
+Console.WriteLine($"{persons:N0} persons, {events:N0} events over {names.Length} event names, mix {mix}, {Environment.ProcessorCount} cores");
 var baseline = await RunAsync(0);
 var measured = await RunAsync(segmentCount);
 Console.WriteLine();
@@ -48,21 +57,21 @@ async Task<Result> RunAsync(int segmentsDefined)
     var pipeline = services.GetRequiredService<IngestionPipeline>();
     var router = services.GetRequiredService<SegmentRouter>();
     var memberships = services.GetRequiredService<ISegmentMembershipStore>();
-    for (int i = 0; i < segmentsDefined; i++) segments.Define(app.Id, $"s{i}", Criteria(i, names));
+    for (int i = 0; i < segmentsDefined; i++) segments.Define(app.Id, $"s{i}", templates ? TemplateCriteria(i, names) : Criteria(i, names));
     var random = new Random(7);
     var now = DateTimeOffset.UtcNow;
 
     long heapBefore = Heap();
     var watch = Stopwatch.StartNew();
     // Warm-up: every person's history (5 events over the last 20 days) and the activation of their grain.
-    await SendAsync(Enumerable.Range(0, persons * 5).Select(i => Event(i % persons, names[random.Next(names.Length)], now - TimeSpan.FromSeconds(random.Next(0, 20 * 86_400)), random)).ToList());
+    await SendAsync(Enumerable.Range(0, persons * 5).Select(i => Event(i % persons, Name(random), now - TimeSpan.FromSeconds(random.Next(0, 20 * 86_400)), random)).ToList());
     await Drain();
     double warmUp = watch.Elapsed.TotalSeconds;
     long heapAfter = Heap();
 
     // A live stream: events in time order, the last one just now.
     now = DateTimeOffset.UtcNow;
-    var stream = Enumerable.Range(0, events).Select(i => Event(random.Next(persons), names[random.Next(names.Length)], now - TimeSpan.FromMilliseconds((events - i) / 50.0), random)).ToList();
+    var stream = Enumerable.Range(0, events).Select(i => Event(random.Next(persons), Name(random), now - TimeSpan.FromMilliseconds((events - i) / 50.0), random)).ToList();
     watch.Restart();
     await SendAsync(stream);
     double acked = watch.Elapsed.TotalSeconds;
@@ -82,6 +91,13 @@ async Task<Result> RunAsync(int segmentsDefined)
     }
 
     return new Result(segmentsDefined, events / processed, events / acked, processed - acked, warmUp, (heapAfter - heapBefore) / 1024.0 / persons, members);
+
+    string Name(Random random)
+    {
+        double x = random.NextDouble() * cumulative[^1];
+        int k = Array.FindIndex(cumulative, c => x < c);
+        return names[k < 0 ? names.Length - 1 : k];
+    }
 
     async Task SendAsync(List<IncomingEvent> list)
     {
@@ -140,6 +156,23 @@ static string Criteria(int i, string[] names)
         5 => $$$"""{"sequence": {"did": {"event": "{{{a}}}"}, "thenNot": {"event": "{{{b}}}"}, "within": "1d"}}""",
         6 => $$$"""{"all": [{"event": "{{{a}}}", "count": {"op": "gte", "value": {{{n}}}}}, {"not": {"event": "{{{b}}}", "count": {"op": "gte", "value": 1}, "within": "7d"}}]}""",
         _ => $$$"""{"any": [{"event": "{{{a}}}", "count": {"op": "gte", "value": {{{n + 2}}}}, "within": "{{{days}}}d"}, {"event": "{{{b}}}", "count": {"op": "gte", "value": 3}}]}""",
+    };
+}
+
+// The issue's templates (clicked-but-not-bought, vanished after onboarding, lurkers, loyalists; as SegmentTemplates
+// builds them) over pairs of names, each a common event and a rarer one, with varied windows and counts; a fifth of
+// the segments are plain counts ("did E at least N times in D days").
+static string TemplateCriteria(int i, string[] names)
+{
+    string common = names[i % 4], rare = names[4 + ((i * 7) % 16)];
+    int n = 2 + (i % 3), days = new[] { 7, 14, 30 }[i % 3];
+    return (i % 5) switch
+    {
+        0 => $$$"""{"sequence": {"did": {"event": "{{{common}}}"}, "thenNot": {"event": "{{{rare}}}"}, "within": "1d"}}""",
+        1 => $$$"""{"all": [{"event": "{{{rare}}}"}, {"event": "{{{common}}}", "count": {"op": "eq", "value": 0}, "within": "{{{days}}}d"}]}""",
+        2 => $$$"""{"all": [{"event": "{{{common}}}", "count": {"op": "gte", "value": {{{n}}}}, "within": "{{{days}}}d"}, {"event": "{{{rare}}}", "count": {"op": "eq", "value": 0}, "within": "{{{days}}}d"}]}""",
+        3 => $$$"""{"all": [{"event": "{{{rare}}}", "count": {"op": "gte", "value": {{{n}}}}, "within": "30d"}, {"event": "{{{common}}}", "within": "7d"}]}""",
+        _ => $$$"""{"event": "{{{rare}}}", "count": {"op": "gte", "value": {{{n}}}}, "within": "{{{days}}}d"}""",
     };
 }
 

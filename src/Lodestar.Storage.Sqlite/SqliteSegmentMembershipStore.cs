@@ -91,40 +91,46 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         using var transaction = connection.BeginTransaction();
         if (changes.Count > 0)
         {
-            using var enter = Command(connection, transaction, """
-                INSERT INTO segment_members (app_id, segment_id, person_id, entered_at) VALUES ($app, $segment, $person, $at)
+            var list = changes as IReadOnlyList<SegmentMembershipChange> ?? [.. changes];
+            using var enter = new RowsStatement(connection, transaction, 4, values => $"""
+                INSERT INTO segment_members (app_id, segment_id, person_id, entered_at) VALUES {values}
                 ON CONFLICT (app_id, segment_id, person_id) DO NOTHING
                 """);
-            using var leave = Command(connection, transaction, "DELETE FROM segment_members WHERE app_id = $app AND segment_id = $segment AND person_id = $person");
-            using var history = Command(connection, transaction, """
-                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES ($app, $segment, $person, $entered, $at)
+            using var leave = new RowsStatement(connection, transaction, 3, values => $"""
+                DELETE FROM segment_members WHERE (app_id, segment_id, person_id) IN (SELECT column1, column2, column3 FROM (VALUES {values}))
                 """);
-            foreach (var change in changes)
+            using var history = new RowsStatement(connection, transaction, 5, values => $"""
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES {values}
+                """);
+            // (The subquery form lets SQLite search the primary key for each row; a bare IN (VALUES …) scans the table.)
+            // Runs of entries and of exits in their given order, so a person entering then leaving ends as the last change says.
+            for (int i = 0; i < list.Count;)
             {
-                var command = change.Entered ? enter : leave;
-                Bind(command, change);
-                command.ExecuteNonQuery();
-                Bind(history, change);
-                history.Parameters["$entered"].Value = change.Entered ? 1 : 0;
-                history.ExecuteNonQuery();
+                bool entered = list[i].Entered;
+                int end = i;
+                while (end < list.Count && list[end].Entered == entered) end++;
+                if (entered) enter.Execute(list, i, end - i, (change, row) => [change.AppId, change.SegmentId, change.PersonId, Text(change.At)]);
+                else leave.Execute(list, i, end - i, (change, row) => [change.AppId, change.SegmentId, change.PersonId]);
+                i = end;
             }
+
+            history.Execute(list, 0, list.Count, (change, row) => [change.AppId, change.SegmentId, change.PersonId, change.Entered ? 1L : 0L, Text(change.At)]);
         }
 
         if (timers.Count > 0)
         {
-            using var set = Command(connection, transaction, """
-                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES ($app, $person, $due)
+            using var set = new RowsStatement(connection, transaction, 3, values => $"""
+                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES {values}
                 ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
                 """);
-            using var remove = Command(connection, transaction, "DELETE FROM segment_timers WHERE app_id = $app AND person_id = $person");
-            foreach (var timer in timers)
-            {
-                var command = timer.DueAt is null ? remove : set;
-                command.Parameters["$app"].Value = timer.AppId;
-                command.Parameters["$person"].Value = timer.PersonId;
-                if (timer.DueAt is { } due) command.Parameters["$due"].Value = Text(due);
-                command.ExecuteNonQuery();
-            }
+            using var remove = new RowsStatement(connection, transaction, 2, values => $"""
+                DELETE FROM segment_timers WHERE (app_id, person_id) IN (SELECT column1, column2 FROM (VALUES {values}))
+                """);
+            // One row per person in a commit (the router keys them by person), so the order between the two does not matter.
+            var due = timers.Where(t => t.DueAt is not null).ToList();
+            var none = timers.Where(t => t.DueAt is null).ToList();
+            set.Execute(due, 0, due.Count, (timer, row) => [timer.AppId, timer.PersonId, Text(timer.DueAt!.Value)]);
+            remove.Execute(none, 0, none.Count, (timer, row) => [timer.AppId, timer.PersonId]);
         }
 
         if (cursor is { } value)
@@ -237,14 +243,6 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         }
 
         return command;
-    }
-
-    private static void Bind(SqliteCommand command, SegmentMembershipChange change)
-    {
-        command.Parameters["$app"].Value = change.AppId;
-        command.Parameters["$segment"].Value = change.SegmentId;
-        command.Parameters["$person"].Value = change.PersonId;
-        if (command.Parameters.Contains("$at")) command.Parameters["$at"].Value = Text(change.At);
     }
 
     private static string Text(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);

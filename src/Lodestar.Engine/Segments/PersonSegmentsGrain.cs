@@ -24,6 +24,9 @@ public sealed class PersonSegmentsGrain(
     // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
     private List<PersonEvent> _events = [];
     private List<long> _sequences = [];
+    // _events split by name (each list in the same order), built for one evaluation: a segment's conditions
+    // match only the names it references, so it is evaluated over just those events (the same answer, fewer scanned).
+    private Dictionary<string, List<PersonEvent>>? _byName;
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
     private bool _dueKnown;
@@ -31,6 +34,7 @@ public sealed class PersonSegmentsGrain(
     // Each segment's own next change time, for the set it was computed with.
     private LiveSegmentSet? _nextFor;
     private DateTimeOffset?[] _next = [];
+    private HashSet<string> _definedIds = [];
     private DateTimeOffset? _due;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -78,6 +82,7 @@ public sealed class PersonSegmentsGrain(
         _nextFor = null;
         _events = [];
         _sequences = [];
+        _byName = null;
         DeactivateOnIdle();
         return Task.FromResult(new PersonUpdate(transitions, true, null, null, null));
     }
@@ -102,6 +107,7 @@ public sealed class PersonSegmentsGrain(
         _memberships ??= new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId), StringComparer.Ordinal);
         _events = [];
         _sequences = [];
+        _byName = null;
         _nextFor = null;
         if (set.EventNames.Count > 0 && bound > 0)
         {
@@ -122,6 +128,7 @@ public sealed class PersonSegmentsGrain(
         while (at > 0 && (_events[at - 1].Time > e.Time || (_events[at - 1].Time == e.Time && _sequences[at - 1] > sequence))) at--;
         _events.Insert(at, e);
         _sequences.Insert(at, sequence);
+        _byName = null;
     }
 
     private static PersonEvent Parse(TrackedEvent e)
@@ -159,6 +166,7 @@ public sealed class PersonSegmentsGrain(
             {
                 _events.RemoveRange(0, drop);
                 _sequences.RemoveRange(0, drop);
+                _byName = null;
             }
         }
 
@@ -166,6 +174,7 @@ public sealed class PersonSegmentsGrain(
         {
             _nextFor = set;
             _next = new DateTimeOffset?[set.Segments.Count];
+            _definedIds = new HashSet<string>(set.Segments.Select(s => s.Id), StringComparer.Ordinal);
             arrived = null;
         }
 
@@ -191,7 +200,7 @@ public sealed class PersonSegmentsGrain(
                 facts = Facts(profile?.Facts);
             }
 
-            var (matches, next) = set.Evaluate(i, facts, now);
+            var (matches, next) = set.Evaluate(i, Only(facts, segment.Events), now);
             _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
@@ -201,11 +210,16 @@ public sealed class PersonSegmentsGrain(
         }
 
         // A deleted segment's memberships are ended in the store by the router; forget them here.
-        if (current.Count > 0 && current.Keys.Any(id => !segmentsOfSet.Any(s => s.Id == id)))
+        List<string>? deleted = null;
+        foreach (var id in current.Keys)
         {
-            foreach (var id in current.Keys.Where(id => !segmentsOfSet.Any(s => s.Id == id)).ToList()) current.Remove(id);
+            if (!_definedIds.Contains(id)) (deleted ??= []).Add(id);
         }
 
+        if (deleted is not null) foreach (var id in deleted) current.Remove(id);
+
+        // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
+        _byName = null;
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
@@ -216,6 +230,54 @@ public sealed class PersonSegmentsGrain(
         if (profile is not null) _ids = (profile.UserId, profile.AnonymousId);
         else if (_ids is null && projector.Read(_appId, _personId, ProfilePart) is { } read) _ids = (read.UserId, read.AnonymousId);
         return new PersonUpdate(transitions, timerChanged, dueAt, _ids?.UserId, _ids?.AnonymousId);
+    }
+
+    /// <summary>
+    /// The facts with only the events of <paramref name="names"/> (in the same time order). Every event or sequence
+    /// condition first compares the event's name, so events of other names can never count for the segment.
+    /// </summary>
+    private PersonFacts Only(PersonFacts facts, IReadOnlySet<string> names)
+    {
+        if (_byName is null)
+        {
+            _byName = new Dictionary<string, List<PersonEvent>>(StringComparer.Ordinal);
+            foreach (var e in _events)
+            {
+                if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = [];
+                list.Add(e);
+            }
+        }
+
+        IReadOnlyList<PersonEvent> events;
+        if (names.Count == 0)
+        {
+            events = [];
+        }
+        else if (names.Count == 1)
+        {
+            events = _byName.GetValueOrDefault(names.First()) ?? (IReadOnlyList<PersonEvent>)[];
+        }
+        else
+        {
+            var merged = new List<PersonEvent>();
+            foreach (var e in _events)
+            {
+                if (names.Contains(e.Name)) merged.Add(e);
+            }
+
+            events = merged;
+        }
+
+        return new PersonFacts
+        {
+            PersonId = facts.PersonId,
+            Attributes = facts.Attributes,
+            Technology = facts.Technology,
+            Sessions = facts.Sessions,
+            FirstSeen = facts.FirstSeen,
+            LastActive = facts.LastActive,
+            Events = events,
+        };
     }
 
     /// <summary>What evaluation needs of the profile, copied under the projector's lock (the fold goes on meanwhile).</summary>
