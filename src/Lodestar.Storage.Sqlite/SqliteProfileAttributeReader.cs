@@ -6,16 +6,7 @@ namespace Lodestar.Storage.Sqlite;
 /// <summary>Reads attributes straight out of the profile documents with SQLite's JSON operators.</summary>
 public sealed class SqliteProfileAttributeReader(SqliteDatabase database) : IProfileAttributeReader
 {
-    public long Version
-    {
-        get
-        {
-            using var connection = database.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence FROM cursors WHERE name = 'profiles'";
-            return command.ExecuteScalar() is long sequence ? sequence : 0;
-        }
-    }
+    public long Version => SqliteProfileStore.ReadCursor(database);
 
     public IEnumerable<(string PersonId, JsonNode?[] Values)> Read(string appId, IReadOnlyList<string> names)
     {

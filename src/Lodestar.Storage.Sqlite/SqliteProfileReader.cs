@@ -5,16 +5,7 @@ namespace Lodestar.Storage.Sqlite;
 /// <summary>Streams an app's profile documents out of SQLite.</summary>
 public sealed class SqliteProfileReader(SqliteDatabase database) : IProfileReader
 {
-    public long Version
-    {
-        get
-        {
-            using var connection = database.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence FROM cursors WHERE name = 'profiles'";
-            return command.ExecuteScalar() is long sequence ? sequence : 0;
-        }
-    }
+    public long Version => SqliteProfileStore.ReadCursor(database);
 
     public IEnumerable<Profile> ReadAll(string appId)
     {

@@ -9,16 +9,16 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
 {
     private const string CursorName = "profiles";
 
-    public long Cursor
+    public long Cursor => ReadCursor(database);
+
+    /// <summary>The projection's cursor: the sequence of the last event folded into the stored profiles (0 before any).</summary>
+    internal static long ReadCursor(SqliteDatabase database)
     {
-        get
-        {
-            using var connection = database.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence FROM cursors WHERE name = $name";
-            command.Parameters.AddWithValue("$name", CursorName);
-            return command.ExecuteScalar() is long sequence ? sequence : 0;
-        }
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence FROM cursors WHERE name = $name";
+        command.Parameters.AddWithValue("$name", CursorName);
+        return command.ExecuteScalar() is long sequence ? sequence : 0;
     }
 
     public Profile? Find(string appId, string personId)
