@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Lodestar.Core.Segments;
 using Lodestar.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lodestar.Server.Tests.Content;
@@ -12,31 +9,15 @@ namespace Lodestar.Server.Tests.Content;
 /// <summary><c>/api/v1/apps/{appId}/ab-tests</c> and what the SDK calls get from running, paused and finished tests.</summary>
 public sealed class AbTestsApiTests : IDisposable
 {
-    private readonly LodestarFactory _base = new();
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly LodestarFactory _factory = new(services: s => s.AddSingleton<ISegmentAudience, VipSegments>());
 
-    public AbTestsApiTests() =>
-        _factory = _base.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ISegmentAudience, VipSegments>()));
+    public void Dispose() => _factory.Dispose();
 
-    public void Dispose()
+    private HttpClient Admin() => _factory.CreateAdminClient();
+
+    private static async Task<TestApp> AppAsync(HttpClient admin)
     {
-        _factory.Dispose();
-        _base.Dispose();
-    }
-
-    private HttpClient Admin()
-    {
-        var client = _factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LodestarFactory.AdminToken);
-        return client;
-    }
-
-    private async Task<TestApp> AppAsync(HttpClient admin)
-    {
-        var json = JsonNode.Parse(await (await admin.PostAsync("/api/v1/apps", new StringContent("""{"name":"ab"}"""))).Content.ReadAsStringAsync())!;
-        var keys = json["keys"]!;
-        var app = new TestApp(json["id"]!.GetValue<string>(), keys["production"]!.GetValue<string>(), keys["development"]!.GetValue<string>(),
-            keys["export"]!.GetValue<string>(), keys["segmentWriteKey"]!.GetValue<string>());
+        var app = await LodestarFactory.CreateAppAsync(admin, "ab");
         var defaults = await admin.PutAsync($"/api/v1/apps/{app.Id}/variables", new StringContent("""{"defaults":{"greeting":"Hello","color":"blue"}}"""));
         Assert.Equal(HttpStatusCode.OK, defaults.StatusCode);
         return app;

@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Lodestar.Core.Segments;
 using Lodestar.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lodestar.Server.Tests.Content;
@@ -12,32 +9,11 @@ namespace Lodestar.Server.Tests.Content;
 /// <summary><c>POST /api/v1/apps/{appId}/inbox</c> and the inbox actions of the Leanplum API.</summary>
 public sealed class InboxApiTests : IDisposable
 {
-    private readonly LodestarFactory _base = new();
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly LodestarFactory _factory = new(services: s => s.AddSingleton<ISegmentAudience, VipSegments>());
 
-    public InboxApiTests() =>
-        _factory = _base.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ISegmentAudience, VipSegments>()));
+    public void Dispose() => _factory.Dispose();
 
-    public void Dispose()
-    {
-        _factory.Dispose();
-        _base.Dispose();
-    }
-
-    private HttpClient Admin()
-    {
-        var client = _factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LodestarFactory.AdminToken);
-        return client;
-    }
-
-    private static async Task<TestApp> AppAsync(HttpClient admin)
-    {
-        var json = JsonNode.Parse(await (await admin.PostAsync("/api/v1/apps", new StringContent("""{"name":"inbox"}"""))).Content.ReadAsStringAsync())!;
-        var keys = json["keys"]!;
-        return new TestApp(json["id"]!.GetValue<string>(), keys["production"]!.GetValue<string>(), keys["development"]!.GetValue<string>(),
-            keys["export"]!.GetValue<string>(), keys["segmentWriteKey"]!.GetValue<string>());
-    }
+    private HttpClient Admin() => _factory.CreateAdminClient();
 
     private static async Task<(HttpStatusCode Status, JsonNode Body)> SendAsync(HttpClient admin, TestApp app, string body)
     {
@@ -50,7 +26,7 @@ public sealed class InboxApiTests : IDisposable
     {
         using var admin = Admin();
         using var client = _factory.CreateClient();
-        var app = await AppAsync(admin);
+        var app = await LodestarFactory.CreateAppAsync(admin, "inbox");
         var phone = new LeanplumDevice(client, app, "phone", "reader");
         Assert.False((await phone.StartAsync())["syncNewsfeed"]!.GetValue<bool>());
 
@@ -107,7 +83,7 @@ public sealed class InboxApiTests : IDisposable
     {
         using var admin = Admin();
         using var client = _factory.CreateClient();
-        var app = await AppAsync(admin);
+        var app = await LodestarFactory.CreateAppAsync(admin, "inbox");
         var device = new LeanplumDevice(client, app, "d", "hoarder");
         await device.StartAsync();
         var ids = new List<long>();
@@ -135,7 +111,7 @@ public sealed class InboxApiTests : IDisposable
     {
         using var admin = Admin();
         using var client = _factory.CreateClient();
-        var app = await AppAsync(admin);
+        var app = await LodestarFactory.CreateAppAsync(admin, "inbox");
         foreach (string user in new[] { "vip-1", "vip-2", "plain" }) await new LeanplumDevice(client, app, "dev-" + user, user).StartAsync();
         var (status, sent) = await SendAsync(admin, app, """{"segmentId":"vip","title":"For VIPs"}""");
         Assert.True(status == HttpStatusCode.OK, sent.ToJsonString());
@@ -157,7 +133,7 @@ public sealed class InboxApiTests : IDisposable
     public async Task Send_Invalid_Is400NamingTheField(string body, string field)
     {
         using var admin = Admin();
-        var app = await AppAsync(admin);
+        var app = await LodestarFactory.CreateAppAsync(admin, "inbox");
         var (status, problem) = await SendAsync(admin, app, body);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(field, problem["field"]!.GetValue<string>());

@@ -83,6 +83,12 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
     public async Task<TestApp> CreateAppAsync(string name = "Test app")
     {
         using var admin = CreateAdminClient();
+        return await CreateAppAsync(admin, name);
+    }
+
+    /// <summary>Creates an app through an admin client (of any host, e.g. one started again on the same data).</summary>
+    public static async Task<TestApp> CreateAppAsync(HttpClient admin, string name)
+    {
         var response = await admin.PostAsJsonAsync("/api/v1/apps", new { name });
         response.EnsureSuccessStatusCode();
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
