@@ -57,6 +57,8 @@ public sealed partial class SegmentMirror(IProfileReader profiles, ILogger<Segme
                             SegmentValue.OfString(facts.Technology.Get(field)));
                     }
 
+                    Append(valueRows, facts.PersonId, SegmentTables.AppVersionKey, SegmentValue.OfString(AppVersionOrder.Key(facts.Technology.AppVersion)));
+
                     count++;
                 }
             }

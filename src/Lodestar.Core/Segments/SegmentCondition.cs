@@ -27,8 +27,8 @@ public sealed record AttributeCondition(string Attribute, ValueTest Test) : Segm
 
 /// <summary>
 /// <c>{"technology": "os", "op": "eq", "value": "iOS"}</c>: a test of the person's most recently seen device
-/// (os, appVersion, deviceModel, locale, timezone) or place (country). Values are strings; only eq, neq, contains,
-/// in, notIn, isSet, isNotSet apply.
+/// (os, appVersion, deviceModel, locale, timezone) or place (country). Values are strings; eq, neq, contains,
+/// in, notIn, isSet, isNotSet apply, and on appVersion also gt, gte, lt, lte in <see cref="AppVersionOrder"/>.
 /// </summary>
 public sealed record TechnologyCondition(TechnologyField Field, ValueTest Test) : SegmentCondition;
 

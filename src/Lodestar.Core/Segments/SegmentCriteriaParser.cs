@@ -161,6 +161,15 @@ public sealed class SegmentCriteriaParser
             return Error(path + ".technology", $"unknown technology field \"{name}\"; use one of {string.Join(", ", TechnologyFields.Keys)}");
         }
 
+        if (field == TechnologyField.AppVersion && obj["op"] is JsonValue op && op.TryGetValue(out string? opName)
+            && Operators.TryGetValue(opName, out var order) && AppVersionOrder.IsOrdering(order))
+        {
+            // Versions order component by component (1.10 > 1.9), not as text.
+            if (NonEmptyString(obj["value"], path + ".value") is not { } version) return null;
+            if (AppVersionOrder.Key(version) is null) return Error(path + ".value", $"\"{version}\" is not a version (e.g. \"2.10\" or \"3.1.4\")");
+            return new TechnologyCondition(field, new ValueTest(order, SegmentValue.OfString(version)));
+        }
+
         var test = Test(obj, path, allowDates: false, SegmentAttributeType.String, name, StringOperators);
         return test is null ? null : new TechnologyCondition(field, test);
     }

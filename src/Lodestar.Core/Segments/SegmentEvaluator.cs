@@ -116,6 +116,8 @@ public static class SegmentEvaluator
                 return !Evaluate(not.Condition, facts, now, segments, depth + 1);
             case AttributeCondition a:
                 return a.Test.Matches(facts.Attribute(a.Attribute), now);
+            case TechnologyCondition t when t.Field == TechnologyField.AppVersion && AppVersionOrder.IsOrdering(t.Test.Op):
+                return AppVersionOrder.Matches(facts.Technology.AppVersion, t.Test);
             case TechnologyCondition t:
                 return t.Test.Matches(SegmentValue.OfString(facts.Technology.Get(t.Field)), now);
             case SessionsCondition s:

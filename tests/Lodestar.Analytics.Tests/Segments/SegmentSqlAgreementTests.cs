@@ -142,7 +142,7 @@ public sealed class SegmentSqlAgreementTests
                 {
                     Id = deviceId,
                     OsName = Pick(random, "iOS", "Android", null),
-                    AppVersion = Pick(random, "1.0", "2.0", "2.1", null),
+                    AppVersion = Pick(random, "1.0", "2.0", "2.1", "2.10", "2.9.3", "v3", "3.0-beta", "beta", null),
                     Model = Pick(random, "iPhone15,2", "Pixel 8", null),
                     Locale = Pick(random, "en_US", null, null),
                     LastSeen = Now.AddHours(-random.Next(0, 100)),
@@ -235,6 +235,14 @@ public sealed class SegmentSqlAgreementTests
     private static JsonObject Technology(Random random)
     {
         var c = new JsonObject { ["technology"] = Pick(random, "os", "appVersion", "deviceModel", "locale", "timezone", "country") };
+        if ((string)c["technology"]! == "appVersion" && random.Next(2) == 0)
+        {
+            // The version order (1.10 > 1.9), compared through stored keys in SQL and directly by the evaluator.
+            c["op"] = Pick(random, "gt", "gte", "lt", "lte");
+            c["value"] = Pick(random, "2", "2.1", "2.9", "2.10", "3.0", "3-beta", "1.0.0");
+            return c;
+        }
+
         string op = Pick(random, "eq", "neq", "contains", "in", "notIn", "isSet", "isNotSet")!;
         c["op"] = op;
         string[] values = ["iOS", "Android", "2.0", "1.0", "Pixel 8", "en_US", "fr_FR", "Europe/Paris", "FR", "US", "i", "2."];

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -15,6 +16,10 @@ namespace Lodestar.Server.Tests.Infrastructure;
 public sealed class LodestarFactory : WebApplicationFactory<Program>
 {
     public const string AdminToken = "test-admin-token";
+
+    // Data directories outlive one factory (a second factory on the same directory is a restart), so they are
+    // removed when the test process exits rather than when a factory is disposed.
+    private static readonly ConcurrentBag<string> CreatedDataDirs = CreateCleanup();
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
@@ -37,7 +42,35 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
 
     public string DataDir { get; }
 
-    public static string NewDataDir() => Directory.CreateTempSubdirectory("lodestar-test-").FullName;
+    public static string NewDataDir()
+    {
+        string dir = Directory.CreateTempSubdirectory("lodestar-test-").FullName;
+        CreatedDataDirs.Add(dir);
+        return dir;
+    }
+
+    private static ConcurrentBag<string> CreateCleanup()
+    {
+        var dirs = new ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (string dir in dirs)
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a file still held open by a host that was never disposed stays behind.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        };
+        return dirs;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
