@@ -16,6 +16,7 @@ public sealed class PersonSegmentsGrain(
     PersonHistoryLoader history,
     ProfileProjector projector,
     ISegmentMembershipStore memberships,
+    SegmentRouter router,
     TimeProvider time) : Grain, IPersonSegmentsGrain
 {
     private string _appId = "";
@@ -71,9 +72,9 @@ public sealed class PersonSegmentsGrain(
         return Evaluate(set, null);
     }
 
-    public Task<PersonUpdate> EndAsync()
+    public async Task<PersonUpdate> EndAsync()
     {
-        var current = _memberships ?? new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId));
+        var current = _memberships ?? new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true));
         var now = time.GetUtcNow();
         var names = segments.For(_appId).Segments.ToDictionary(s => s.Id, s => s.Name, StringComparer.Ordinal);
         var transitions = current.Keys.Order(StringComparer.Ordinal)
@@ -84,7 +85,14 @@ public sealed class PersonSegmentsGrain(
         _sequences = [];
         _byName = null;
         DeactivateOnIdle();
-        return Task.FromResult(new PersonUpdate(transitions, true, null, null, null));
+        return new PersonUpdate(transitions, true, null, null, null);
+    }
+
+    /// <summary>The memberships in the store, once the router's commit in flight (an earlier step's changes) is in it.</summary>
+    private async Task<IReadOnlyDictionary<string, DateTimeOffset>> StoredMembershipsAsync()
+    {
+        await router.CommittedAsync().ConfigureAwait(true);
+        return memberships.Memberships(_appId, _personId);
     }
 
     private async Task EnsureLoadedAsync(LiveSegmentSet set, long bound)
@@ -104,7 +112,7 @@ public sealed class PersonSegmentsGrain(
 
     private async Task LoadAsync(LiveSegmentSet set, long bound)
     {
-        _memberships ??= new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId), StringComparer.Ordinal);
+        _memberships ??= new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true), StringComparer.Ordinal);
         _events = [];
         _sequences = [];
         _byName = null;
