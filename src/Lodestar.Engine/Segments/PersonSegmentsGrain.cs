@@ -28,6 +28,10 @@ public sealed class PersonSegmentsGrain(
     // _events split by name (each list in the same order), built for one evaluation: a segment's conditions
     // match only the names it references, so it is evaluated over just those events (the same answer, fewer scanned).
     private Dictionary<string, List<PersonEvent>>? _byName;
+    // The facts each segment is evaluated over, by the set of names it references (segments of the same names share
+    // them), built for one evaluation like _byName.
+    private Dictionary<IReadOnlySet<string>, PersonFacts>? _factsByNames;
+    private readonly HashSet<string> _arrived = new(StringComparer.Ordinal);
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
     private bool _dueKnown;
@@ -62,7 +66,10 @@ public sealed class PersonSegmentsGrain(
         }
 
         _lastSequence = Math.Max(_lastSequence, batch.LastSequence);
-        return Evaluate(set, batch.Merged || !ReferenceEquals(_nextFor, set) ? null : batch.Events.Select(e => e.Name).ToHashSet(StringComparer.Ordinal));
+        if (batch.Merged || !ReferenceEquals(_nextFor, set)) return Evaluate(set, null);
+        _arrived.Clear();
+        foreach (var e in batch.Events) _arrived.Add(e.Name);
+        return Evaluate(set, _arrived);
     }
 
     public async Task<PersonUpdate> ReevaluateAsync(long processedSequence)
@@ -162,7 +169,7 @@ public sealed class PersonSegmentsGrain(
     /// state, a timer, new definitions); else those naming an arrived event, those looking at the profile, and those
     /// whose own next change time has come. The others keep their answer and their next change time.
     /// </summary>
-    private PersonUpdate Evaluate(LiveSegmentSet set, IReadOnlyCollection<string>? arrived)
+    private PersonUpdate Evaluate(LiveSegmentSet set, HashSet<string>? arrived)
     {
         var now = time.GetUtcNow();
         if (set.Retention is { } retention)
@@ -195,7 +202,7 @@ public sealed class PersonSegmentsGrain(
         for (int i = 0; i < segmentsOfSet.Count; i++)
         {
             var segment = segmentsOfSet[i];
-            bool due = arrived is null || segment.UsesProfile || _next[i] is { } at && at <= now || segment.Events.Overlaps(arrived);
+            bool due = arrived is null || segment.UsesProfile || _next[i] is { } at && at <= now || Overlap(segment.Events, arrived);
             if (!due) continue;
             if (facts is null || (segment.UsesProfile && !profileRead))
             {
@@ -206,6 +213,7 @@ public sealed class PersonSegmentsGrain(
                 }
 
                 facts = Facts(profile?.Facts);
+                _factsByNames?.Clear();
             }
 
             var (matches, next) = set.Evaluate(i, Only(facts, segment.Events), now);
@@ -228,6 +236,7 @@ public sealed class PersonSegmentsGrain(
 
         // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
         _byName = null;
+        _factsByNames = null;
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
@@ -246,6 +255,8 @@ public sealed class PersonSegmentsGrain(
     /// </summary>
     private PersonFacts Only(PersonFacts facts, IReadOnlySet<string> names)
     {
+        _factsByNames ??= new Dictionary<IReadOnlySet<string>, PersonFacts>(ReferenceEqualityComparer.Instance);
+        if (_factsByNames.TryGetValue(names, out var shared)) return shared;
         if (_byName is null)
         {
             _byName = new Dictionary<string, List<PersonEvent>>(StringComparer.Ordinal);
@@ -276,7 +287,7 @@ public sealed class PersonSegmentsGrain(
             events = merged;
         }
 
-        return new PersonFacts
+        var only = new PersonFacts
         {
             PersonId = facts.PersonId,
             Attributes = facts.Attributes,
@@ -286,6 +297,19 @@ public sealed class PersonSegmentsGrain(
             LastActive = facts.LastActive,
             Events = events,
         };
+        _factsByNames[names] = only;
+        return only;
+    }
+
+    private static bool Overlap(IReadOnlySet<string> names, HashSet<string> arrived)
+    {
+        // The arrived names are few (one batch of one person); the segment's set answers each in constant time.
+        foreach (var name in arrived)
+        {
+            if (names.Contains(name)) return true;
+        }
+
+        return false;
     }
 
     /// <summary>What evaluation needs of the profile, copied under the projector's lock (the fold goes on meanwhile).</summary>

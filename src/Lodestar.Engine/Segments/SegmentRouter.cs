@@ -418,11 +418,10 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         // Deterministic: a step redone after a crash emits the same message, which de-duplication drops.
         MessageId = $"segment:{transition.SegmentId}:{person}:{(transition.Entered ? "entered" : "left")}:{transition.At.UtcTicks}",
         Timestamp = transition.At,
-        PropertiesJson = JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["segmentId"] = transition.SegmentId,
-            ["segmentName"] = transition.SegmentName,
-        }),
+        // What JsonSerializer writes for the two properties (same escaping), without a dictionary per event.
+        PropertiesJson = string.Concat(
+            "{\"segmentId\":\"", JsonEncodedText.Encode(transition.SegmentId).ToString(),
+            "\",\"segmentName\":\"", JsonEncodedText.Encode(transition.SegmentName).ToString(), "\"}"),
         Source = EventSource,
         Internal = true,
     };
