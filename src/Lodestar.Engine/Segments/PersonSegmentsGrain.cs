@@ -25,12 +25,6 @@ public sealed class PersonSegmentsGrain(
     // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
     private List<PersonEvent> _events = [];
     private List<long> _sequences = [];
-    // _events split by name (each list in the same order), built for one evaluation: a segment's conditions
-    // match only the names it references, so it is evaluated over just those events (the same answer, fewer scanned).
-    private Dictionary<string, List<PersonEvent>>? _byName;
-    // The facts each segment is evaluated over, by the set of names it references (segments of the same names share
-    // them), built for one evaluation like _byName.
-    private Dictionary<IReadOnlySet<string>, PersonFacts>? _factsByNames;
     private readonly HashSet<string> _arrived = new(StringComparer.Ordinal);
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
@@ -90,7 +84,6 @@ public sealed class PersonSegmentsGrain(
         _nextFor = null;
         _events = [];
         _sequences = [];
-        _byName = null;
         DeactivateOnIdle();
         return new PersonUpdate(transitions, true, null, null, null);
     }
@@ -122,7 +115,6 @@ public sealed class PersonSegmentsGrain(
         _memberships ??= new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true), StringComparer.Ordinal);
         _events = [];
         _sequences = [];
-        _byName = null;
         _nextFor = null;
         if (set.EventNames.Count > 0 && bound > 0)
         {
@@ -143,7 +135,6 @@ public sealed class PersonSegmentsGrain(
         while (at > 0 && (_events[at - 1].Time > e.Time || (_events[at - 1].Time == e.Time && _sequences[at - 1] > sequence))) at--;
         _events.Insert(at, e);
         _sequences.Insert(at, sequence);
-        _byName = null;
     }
 
     private static PersonEvent Parse(TrackedEvent e)
@@ -181,8 +172,7 @@ public sealed class PersonSegmentsGrain(
             {
                 _events.RemoveRange(0, drop);
                 _sequences.RemoveRange(0, drop);
-                _byName = null;
-            }
+                    }
         }
 
         if (!ReferenceEquals(_nextFor, set))
@@ -195,6 +185,7 @@ public sealed class PersonSegmentsGrain(
 
         var current = _memberships!;
         var segmentsOfSet = set.Segments;
+        var scratch = EvaluationScratch.Rent();
         ProfileFacts? profile = null;
         bool profileRead = false;
         PersonFacts? facts = null;
@@ -213,10 +204,10 @@ public sealed class PersonSegmentsGrain(
                 }
 
                 facts = Facts(profile?.Facts);
-                _factsByNames?.Clear();
+                scratch.ForgetFacts();
             }
 
-            var (matches, next) = set.Evaluate(i, Only(facts, segment.Events), now);
+            var (matches, next) = set.Evaluate(i, Only(scratch, facts, segment.Events), now);
             _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
@@ -235,8 +226,7 @@ public sealed class PersonSegmentsGrain(
         if (deleted is not null) foreach (var id in deleted) current.Remove(id);
 
         // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
-        _byName = null;
-        _factsByNames = null;
+        scratch.Return();
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
@@ -253,40 +243,9 @@ public sealed class PersonSegmentsGrain(
     /// The facts with only the events of <paramref name="names"/> (in the same time order). Every event or sequence
     /// condition first compares the event's name, so events of other names can never count for the segment.
     /// </summary>
-    private PersonFacts Only(PersonFacts facts, IReadOnlySet<string> names)
+    private PersonFacts Only(EvaluationScratch scratch, PersonFacts facts, IReadOnlySet<string> names)
     {
-        _factsByNames ??= new Dictionary<IReadOnlySet<string>, PersonFacts>(ReferenceEqualityComparer.Instance);
-        if (_factsByNames.TryGetValue(names, out var shared)) return shared;
-        if (_byName is null)
-        {
-            _byName = new Dictionary<string, List<PersonEvent>>(StringComparer.Ordinal);
-            foreach (var e in _events)
-            {
-                if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = [];
-                list.Add(e);
-            }
-        }
-
-        IReadOnlyList<PersonEvent> events;
-        if (names.Count == 0)
-        {
-            events = [];
-        }
-        else if (names.Count == 1)
-        {
-            events = _byName.GetValueOrDefault(names.First()) ?? (IReadOnlyList<PersonEvent>)[];
-        }
-        else
-        {
-            var merged = new List<PersonEvent>();
-            foreach (var e in _events)
-            {
-                if (names.Contains(e.Name)) merged.Add(e);
-            }
-
-            events = merged;
-        }
-
+        if (scratch.FactsFor(names) is { } shared) return shared;
         var only = new PersonFacts
         {
             PersonId = facts.PersonId,
@@ -295,9 +254,9 @@ public sealed class PersonSegmentsGrain(
             Sessions = facts.Sessions,
             FirstSeen = facts.FirstSeen,
             LastActive = facts.LastActive,
-            Events = events,
+            Events = scratch.EventsOf(_events, names),
         };
-        _factsByNames[names] = only;
+        scratch.Keep(names, only);
         return only;
     }
 
@@ -344,4 +303,88 @@ public sealed class PersonSegmentsGrain(
         };
 
     private sealed record ProfileFacts(PersonFacts Facts, string? UserId, string? AnonymousId);
+
+    /// <summary>
+    /// Buffers for one evaluation, one set per thread: the kept events split by name, each segment's events, and the
+    /// facts per set of names (segments naming the same events share them). A grain evaluates without awaiting, so the
+    /// buffers serve one evaluation at a time, and a person keeps no memory for them between calls.
+    /// </summary>
+    private sealed class EvaluationScratch
+    {
+        private const int LargestKeptList = 4_096;
+
+        [ThreadStatic]
+        private static EvaluationScratch? t_free;
+
+        private readonly Dictionary<string, List<PersonEvent>> _byName = new(StringComparer.Ordinal);
+        private readonly Dictionary<IReadOnlySet<string>, PersonFacts> _facts = new(ReferenceEqualityComparer.Instance);
+        private readonly List<List<PersonEvent>> _lists = [];
+        private int _listsUsed;
+        private bool _indexed;
+
+        public static EvaluationScratch Rent()
+        {
+            var scratch = t_free ?? new EvaluationScratch();
+            t_free = null;
+            return scratch;
+        }
+
+        public void Return()
+        {
+            for (int i = 0; i < _listsUsed; i++)
+            {
+                if (_lists[i].Capacity > LargestKeptList) _lists[i] = [];
+                else _lists[i].Clear();
+            }
+
+            _listsUsed = 0;
+            _byName.Clear();
+            _facts.Clear();
+            _indexed = false;
+            t_free = this;
+        }
+
+        public PersonFacts? FactsFor(IReadOnlySet<string> names) => _facts.GetValueOrDefault(names);
+
+        public void Keep(IReadOnlySet<string> names, PersonFacts facts) => _facts[names] = facts;
+
+        /// <summary>The facts change (the profile was read): the ones built so far no longer serve.</summary>
+        public void ForgetFacts() => _facts.Clear();
+
+        /// <summary><paramref name="events"/> of the given names, in their order.</summary>
+        public IReadOnlyList<PersonEvent> EventsOf(List<PersonEvent> events, IReadOnlySet<string> names)
+        {
+            if (names.Count == 0) return [];
+            if (names.Count > 1)
+            {
+                var merged = List();
+                foreach (var e in events)
+                {
+                    if (names.Contains(e.Name)) merged.Add(e);
+                }
+
+                return merged;
+            }
+
+            if (!_indexed)
+            {
+                foreach (var e in events)
+                {
+                    if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = List();
+                    list.Add(e);
+                }
+
+                _indexed = true;
+            }
+
+            foreach (var name in names) return _byName.GetValueOrDefault(name) ?? (IReadOnlyList<PersonEvent>)[];
+            return [];
+        }
+
+        private List<PersonEvent> List()
+        {
+            if (_listsUsed == _lists.Count) _lists.Add([]);
+            return _lists[_listsUsed++];
+        }
+    }
 }
