@@ -172,7 +172,7 @@ public sealed class PersonSegmentsGrain(
             {
                 _events.RemoveRange(0, drop);
                 _sequences.RemoveRange(0, drop);
-                    }
+            }
         }
 
         if (!ReferenceEquals(_nextFor, set))
@@ -225,7 +225,7 @@ public sealed class PersonSegmentsGrain(
 
         if (deleted is not null) foreach (var id in deleted) current.Remove(id);
 
-        // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
+        // The per-name index is rebuilt per call (nearly every call brings new events); its buffers go back to the thread.
         scratch.Return();
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;

@@ -15,7 +15,8 @@ namespace Lodestar.Engine.Segments;
 /// Routes durable events to the person grains of the per-user engine and records what they decide. Events come
 /// from the ingestion writer in sequence order; each step groups them per person, asks every person's grain at
 /// once, then stores the membership changes, the re-evaluation timers and the cursor in one transaction and emits
-/// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline. At start it replays every event after the
+/// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline; that commit runs while the grains work on the next
+/// step (commits in step order). At start it replays every event after the
 /// stored cursor, so events stored but not processed before a crash are processed after the restart. Between
 /// steps it sweeps due timers (re-evaluating exactly those persons) and looks for segment definition changes.
 /// </summary>
