@@ -103,17 +103,28 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES {values}
                 """);
             // (The subquery form lets SQLite search the primary key for each row; a bare IN (VALUES …) scans the table.)
-            // Runs of entries and of exits in their given order, so a person entering then leaving ends as the last change says.
-            for (int i = 0; i < list.Count;)
+            // The changes of one commit folded per membership, so entries and exits go 64 rows per statement however
+            // they interleave: a row is deleted when the membership was left at some point in the commit, then
+            // inserted when it was entered after its last exit, with the time of the first such entry (an entry of a
+            // membership already present keeps its time). That ends as applying the changes one by one in order does.
+            var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(list.Count);
+            foreach (var change in list)
             {
-                bool entered = list[i].Entered;
-                int end = i;
-                while (end < list.Count && list[end].Entered == entered) end++;
-                if (entered) enter.Execute(list, i, end - i, (change, row) => [change.AppId, change.SegmentId, change.PersonId, Text(change.At)]);
-                else leave.Execute(list, i, end - i, (change, row) => [change.AppId, change.SegmentId, change.PersonId]);
-                i = end;
+                var key = (change.AppId, change.SegmentId, change.PersonId);
+                var state = folded.GetValueOrDefault(key);
+                folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
             }
 
+            var deletes = new List<(string App, string Segment, string Person)>();
+            var inserts = new List<(string App, string Segment, string Person, DateTimeOffset At)>();
+            foreach (var (key, state) in folded)
+            {
+                if (state.Delete) deletes.Add(key);
+                if (state.Insert is { } at) inserts.Add((key.App, key.Segment, key.Person, at));
+            }
+
+            leave.Execute(deletes, 0, deletes.Count, (row, _) => [row.App, row.Segment, row.Person]);
+            enter.Execute(inserts, 0, inserts.Count, (row, _) => [row.App, row.Segment, row.Person, Text(row.At)]);
             history.Execute(list, 0, list.Count, (change, row) => [change.AppId, change.SegmentId, change.PersonId, change.Entered ? 1L : 0L, Text(change.At)]);
         }
 

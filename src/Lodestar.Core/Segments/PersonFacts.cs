@@ -12,10 +12,19 @@ public sealed class PersonFacts
 {
     public required string PersonId { get; init; }
 
-    /// <summary>The profile's attributes (not copied: treat as read-only).</summary>
-    public JsonObject Attributes { get; init; } = [];
+    // Technology is immutable, so facts without any share one; attributes (a mutable JSON object) are made on first
+    // read only, as the real-time engine builds many facts per person that take both from another.
+    private static readonly PersonTechnology NoTechnology = new();
+    private JsonObject? _attributes;
 
-    public PersonTechnology Technology { get; init; } = new();
+    /// <summary>The profile's attributes (not copied: treat as read-only).</summary>
+    public JsonObject Attributes
+    {
+        get => _attributes ??= [];
+        init => _attributes = value;
+    }
+
+    public PersonTechnology Technology { get; init; } = NoTechnology;
 
     public int Sessions { get; init; }
 

@@ -36,11 +36,8 @@ public sealed partial class ProfileProjector : BackgroundService
     private readonly Dictionary<(string App, string Person), Profile> _cache = [];
     private readonly HashSet<(string App, string Person)> _dirty = [];
     private readonly HashSet<(string App, string Person)> _mergedAway = [];
-    private long _applied;
+    private readonly SequenceProgress _applied = new();
     private long _checkpointed;
-
-    private readonly Lock _waitersLock = new();
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ProfileProjector(IEventStore events, IProfileStore profiles, IOptions<IngestionOptions> options, TimeProvider time, ILogger<ProfileProjector> logger)
     {
@@ -52,7 +49,7 @@ public sealed partial class ProfileProjector : BackgroundService
     }
 
     /// <summary>The sequence of the last event folded into the profiles served.</summary>
-    public long AppliedSequence => Interlocked.Read(ref _applied);
+    public long AppliedSequence => _applied.Value;
 
     /// <summary>Queues events the pipeline made durable. Blocks the writer when the projector falls far behind.</summary>
     public void Enqueue(IReadOnlyList<StoredEvent> stored)
@@ -102,25 +99,8 @@ public sealed partial class ProfileProjector : BackgroundService
     }
 
     /// <summary>Waits until the profiles include every event up to <paramref name="sequence"/> (read-your-writes for the API).</summary>
-    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        while (AppliedSequence < sequence)
-        {
-            Task progress;
-            lock (_waitersLock) progress = _progress.Task;
-            if (AppliedSequence >= sequence) return;
-            try
-            {
-                await progress.WaitAsync(timer.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return; // Answer with what is there rather than fail the read.
-            }
-        }
-    }
+    public Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _applied.WaitForAsync(sequence, timeout, cancellationToken);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -147,7 +127,7 @@ public sealed partial class ProfileProjector : BackgroundService
             {
                 foreach (var e in stored)
                 {
-                    if (e.Sequence > _applied) pending.Add(e);
+                    if (e.Sequence > AppliedSequence) pending.Add(e);
                 }
             }
 
@@ -192,10 +172,10 @@ public sealed partial class ProfileProjector : BackgroundService
         long cursor;
         lock (_gate)
         {
-            if (_applied == _checkpointed && _dirty.Count == 0 && _mergedAway.Count == 0) return;
+            if (AppliedSequence == _checkpointed && _dirty.Count == 0 && _mergedAway.Count == 0) return;
             keys = [.. _dirty];
             deleted = [.. _mergedAway];
-            cursor = _applied;
+            cursor = AppliedSequence;
             _dirty.Clear();
             _mergedAway.Clear();
         }
@@ -254,7 +234,7 @@ public sealed partial class ProfileProjector : BackgroundService
     {
         long cursor = _profiles.Cursor;
         _checkpointed = cursor;
-        Interlocked.Exchange(ref _applied, cursor);
+        _applied.Advance(cursor);
         long replayed = 0;
         while (true)
         {
@@ -302,14 +282,7 @@ public sealed partial class ProfileProjector : BackgroundService
                 _mergedAway.Remove(key);
             }
 
-            Interlocked.Exchange(ref _applied, batch[^1].Sequence);
-        }
-
-        lock (_waitersLock)
-        {
-            var done = _progress;
-            _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            done.TrySetResult();
+            _applied.Advance(batch[^1].Sequence);
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class PersonSegmentsGrain(
     PersonHistoryLoader history,
     ProfileProjector projector,
     ISegmentMembershipStore memberships,
+    SegmentRouter router,
     TimeProvider time) : Grain, IPersonSegmentsGrain
 {
     private string _appId = "";
@@ -24,9 +25,7 @@ public sealed class PersonSegmentsGrain(
     // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
     private List<PersonEvent> _events = [];
     private List<long> _sequences = [];
-    // _events split by name (each list in the same order), built for one evaluation: a segment's conditions
-    // match only the names it references, so it is evaluated over just those events (the same answer, fewer scanned).
-    private Dictionary<string, List<PersonEvent>>? _byName;
+    private readonly HashSet<string> _arrived = new(StringComparer.Ordinal);
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
     private bool _dueKnown;
@@ -61,7 +60,10 @@ public sealed class PersonSegmentsGrain(
         }
 
         _lastSequence = Math.Max(_lastSequence, batch.LastSequence);
-        return Evaluate(set, batch.Merged || !ReferenceEquals(_nextFor, set) ? null : batch.Events.Select(e => e.Name).ToHashSet(StringComparer.Ordinal));
+        if (batch.Merged || !ReferenceEquals(_nextFor, set)) return Evaluate(set, null);
+        _arrived.Clear();
+        foreach (var e in batch.Events) _arrived.Add(e.Name);
+        return Evaluate(set, _arrived);
     }
 
     public async Task<PersonUpdate> ReevaluateAsync(long processedSequence)
@@ -71,9 +73,9 @@ public sealed class PersonSegmentsGrain(
         return Evaluate(set, null);
     }
 
-    public Task<PersonUpdate> EndAsync()
+    public async Task<PersonUpdate> EndAsync()
     {
-        var current = _memberships ?? new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId));
+        var current = _memberships ?? new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true));
         var now = time.GetUtcNow();
         var names = segments.For(_appId).Segments.ToDictionary(s => s.Id, s => s.Name, StringComparer.Ordinal);
         var transitions = current.Keys.Order(StringComparer.Ordinal)
@@ -82,9 +84,15 @@ public sealed class PersonSegmentsGrain(
         _nextFor = null;
         _events = [];
         _sequences = [];
-        _byName = null;
         DeactivateOnIdle();
-        return Task.FromResult(new PersonUpdate(transitions, true, null, null, null));
+        return new PersonUpdate(transitions, true, null, null, null);
+    }
+
+    /// <summary>The memberships in the store, once the router's commit in flight (an earlier step's changes) is in it.</summary>
+    private async Task<IReadOnlyDictionary<string, DateTimeOffset>> StoredMembershipsAsync()
+    {
+        await router.CommittedAsync().ConfigureAwait(true);
+        return memberships.Memberships(_appId, _personId);
     }
 
     private async Task EnsureLoadedAsync(LiveSegmentSet set, long bound)
@@ -104,10 +112,9 @@ public sealed class PersonSegmentsGrain(
 
     private async Task LoadAsync(LiveSegmentSet set, long bound)
     {
-        _memberships ??= new Dictionary<string, DateTimeOffset>(memberships.Memberships(_appId, _personId), StringComparer.Ordinal);
+        _memberships ??= new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true), StringComparer.Ordinal);
         _events = [];
         _sequences = [];
-        _byName = null;
         _nextFor = null;
         if (set.EventNames.Count > 0 && bound > 0)
         {
@@ -128,7 +135,6 @@ public sealed class PersonSegmentsGrain(
         while (at > 0 && (_events[at - 1].Time > e.Time || (_events[at - 1].Time == e.Time && _sequences[at - 1] > sequence))) at--;
         _events.Insert(at, e);
         _sequences.Insert(at, sequence);
-        _byName = null;
     }
 
     private static PersonEvent Parse(TrackedEvent e)
@@ -154,7 +160,7 @@ public sealed class PersonSegmentsGrain(
     /// state, a timer, new definitions); else those naming an arrived event, those looking at the profile, and those
     /// whose own next change time has come. The others keep their answer and their next change time.
     /// </summary>
-    private PersonUpdate Evaluate(LiveSegmentSet set, IReadOnlyCollection<string>? arrived)
+    private PersonUpdate Evaluate(LiveSegmentSet set, HashSet<string>? arrived)
     {
         var now = time.GetUtcNow();
         if (set.Retention is { } retention)
@@ -166,7 +172,6 @@ public sealed class PersonSegmentsGrain(
             {
                 _events.RemoveRange(0, drop);
                 _sequences.RemoveRange(0, drop);
-                _byName = null;
             }
         }
 
@@ -180,6 +185,7 @@ public sealed class PersonSegmentsGrain(
 
         var current = _memberships!;
         var segmentsOfSet = set.Segments;
+        var scratch = EvaluationScratch.Rent();
         ProfileFacts? profile = null;
         bool profileRead = false;
         PersonFacts? facts = null;
@@ -187,7 +193,7 @@ public sealed class PersonSegmentsGrain(
         for (int i = 0; i < segmentsOfSet.Count; i++)
         {
             var segment = segmentsOfSet[i];
-            bool due = arrived is null || segment.UsesProfile || _next[i] is { } at && at <= now || segment.Events.Overlaps(arrived);
+            bool due = arrived is null || segment.UsesProfile || _next[i] is { } at && at <= now || Overlap(segment.Events, arrived);
             if (!due) continue;
             if (facts is null || (segment.UsesProfile && !profileRead))
             {
@@ -198,9 +204,10 @@ public sealed class PersonSegmentsGrain(
                 }
 
                 facts = Facts(profile?.Facts);
+                scratch.ForgetFacts();
             }
 
-            var (matches, next) = set.Evaluate(i, Only(facts, segment.Events), now);
+            var (matches, next) = set.Evaluate(i, Only(scratch, facts, segment.Events), now);
             _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
@@ -218,8 +225,8 @@ public sealed class PersonSegmentsGrain(
 
         if (deleted is not null) foreach (var id in deleted) current.Remove(id);
 
-        // Nearly every call brings new events (which void the index): not kept between calls, it costs no memory per person.
-        _byName = null;
+        // The per-name index is rebuilt per call (nearly every call brings new events); its buffers go back to the thread.
+        scratch.Return();
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
@@ -236,39 +243,10 @@ public sealed class PersonSegmentsGrain(
     /// The facts with only the events of <paramref name="names"/> (in the same time order). Every event or sequence
     /// condition first compares the event's name, so events of other names can never count for the segment.
     /// </summary>
-    private PersonFacts Only(PersonFacts facts, IReadOnlySet<string> names)
+    private PersonFacts Only(EvaluationScratch scratch, PersonFacts facts, IReadOnlySet<string> names)
     {
-        if (_byName is null)
-        {
-            _byName = new Dictionary<string, List<PersonEvent>>(StringComparer.Ordinal);
-            foreach (var e in _events)
-            {
-                if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = [];
-                list.Add(e);
-            }
-        }
-
-        IReadOnlyList<PersonEvent> events;
-        if (names.Count == 0)
-        {
-            events = [];
-        }
-        else if (names.Count == 1)
-        {
-            events = _byName.GetValueOrDefault(names.First()) ?? (IReadOnlyList<PersonEvent>)[];
-        }
-        else
-        {
-            var merged = new List<PersonEvent>();
-            foreach (var e in _events)
-            {
-                if (names.Contains(e.Name)) merged.Add(e);
-            }
-
-            events = merged;
-        }
-
-        return new PersonFacts
+        if (scratch.FactsFor(names) is { } shared) return shared;
+        var only = new PersonFacts
         {
             PersonId = facts.PersonId,
             Attributes = facts.Attributes,
@@ -276,8 +254,21 @@ public sealed class PersonSegmentsGrain(
             Sessions = facts.Sessions,
             FirstSeen = facts.FirstSeen,
             LastActive = facts.LastActive,
-            Events = events,
+            Events = scratch.EventsOf(_events, names),
         };
+        scratch.Keep(names, only);
+        return only;
+    }
+
+    private static bool Overlap(IReadOnlySet<string> names, HashSet<string> arrived)
+    {
+        // The arrived names are few (one batch of one person); the segment's set answers each in constant time.
+        foreach (var name in arrived)
+        {
+            if (names.Contains(name)) return true;
+        }
+
+        return false;
     }
 
     /// <summary>What evaluation needs of the profile, copied under the projector's lock (the fold goes on meanwhile).</summary>
@@ -312,4 +303,88 @@ public sealed class PersonSegmentsGrain(
         };
 
     private sealed record ProfileFacts(PersonFacts Facts, string? UserId, string? AnonymousId);
+
+    /// <summary>
+    /// Buffers for one evaluation, one set per thread: the kept events split by name, each segment's events, and the
+    /// facts per set of names (segments naming the same events share them). A grain evaluates without awaiting, so the
+    /// buffers serve one evaluation at a time, and a person keeps no memory for them between calls.
+    /// </summary>
+    private sealed class EvaluationScratch
+    {
+        private const int LargestKeptList = 4_096;
+
+        [ThreadStatic]
+        private static EvaluationScratch? t_free;
+
+        private readonly Dictionary<string, List<PersonEvent>> _byName = new(StringComparer.Ordinal);
+        private readonly Dictionary<IReadOnlySet<string>, PersonFacts> _facts = new(ReferenceEqualityComparer.Instance);
+        private readonly List<List<PersonEvent>> _lists = [];
+        private int _listsUsed;
+        private bool _indexed;
+
+        public static EvaluationScratch Rent()
+        {
+            var scratch = t_free ?? new EvaluationScratch();
+            t_free = null;
+            return scratch;
+        }
+
+        public void Return()
+        {
+            for (int i = 0; i < _listsUsed; i++)
+            {
+                if (_lists[i].Capacity > LargestKeptList) _lists[i] = [];
+                else _lists[i].Clear();
+            }
+
+            _listsUsed = 0;
+            _byName.Clear();
+            _facts.Clear();
+            _indexed = false;
+            t_free = this;
+        }
+
+        public PersonFacts? FactsFor(IReadOnlySet<string> names) => _facts.GetValueOrDefault(names);
+
+        public void Keep(IReadOnlySet<string> names, PersonFacts facts) => _facts[names] = facts;
+
+        /// <summary>The facts change (the profile was read): the ones built so far no longer serve.</summary>
+        public void ForgetFacts() => _facts.Clear();
+
+        /// <summary><paramref name="events"/> of the given names, in their order.</summary>
+        public IReadOnlyList<PersonEvent> EventsOf(List<PersonEvent> events, IReadOnlySet<string> names)
+        {
+            if (names.Count == 0) return [];
+            if (names.Count > 1)
+            {
+                var merged = List();
+                foreach (var e in events)
+                {
+                    if (names.Contains(e.Name)) merged.Add(e);
+                }
+
+                return merged;
+            }
+
+            if (!_indexed)
+            {
+                foreach (var e in events)
+                {
+                    if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = List();
+                    list.Add(e);
+                }
+
+                _indexed = true;
+            }
+
+            foreach (var name in names) return _byName.GetValueOrDefault(name) ?? (IReadOnlyList<PersonEvent>)[];
+            return [];
+        }
+
+        private List<PersonEvent> List()
+        {
+            if (_listsUsed == _lists.Count) _lists.Add([]);
+            return _lists[_listsUsed++];
+        }
+    }
 }

@@ -15,7 +15,8 @@ namespace Lodestar.Engine.Segments;
 /// Routes durable events to the person grains of the per-user engine and records what they decide. Events come
 /// from the ingestion writer in sequence order; each step groups them per person, asks every person's grain at
 /// once, then stores the membership changes, the re-evaluation timers and the cursor in one transaction and emits
-/// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline. At start it replays every event after the
+/// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline; that commit runs while the grains work on the next
+/// step (commits in step order). At start it replays every event after the
 /// stored cursor, so events stored but not processed before a crash are processed after the restart. Between
 /// steps it sweeps due timers (re-evaluating exactly those persons) and looks for segment definition changes.
 /// </summary>
@@ -41,10 +42,12 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     private readonly TimeProvider _time;
     private readonly EngineOptions _options;
     private readonly ILogger<SegmentRouter> _logger;
-    private readonly Lock _waitersLock = new();
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SequenceProgress _processed = new();
     private IngestionPipeline? _pipeline;
-    private long _processed;
+    // The last event handed to the grains; the cursor (_processed) follows it once that step's commit is stored.
+    private long _routed;
+    // The commit of the last step, run while the grains work on the next one; steps commit in order.
+    private Task _committing = Task.CompletedTask;
     private long _definitionsSeen = long.MinValue;
 
     public SegmentRouter(
@@ -70,37 +73,28 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     }
 
     /// <summary>The sequence of the last event whose membership changes are recorded.</summary>
-    public long ProcessedSequence => Interlocked.Read(ref _processed);
+    public long ProcessedSequence => _processed.Value;
 
     public void Enqueue(IReadOnlyList<StoredEvent> stored) => _queue.Writer.TryWrite(stored);
 
     public void Complete() => _queue.Writer.TryComplete();
 
     /// <summary>Waits until the memberships include every event up to <paramref name="sequence"/> (bounded).</summary>
-    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        while (ProcessedSequence < sequence)
-        {
-            Task progress;
-            lock (_waitersLock) progress = _progress.Task;
-            if (ProcessedSequence >= sequence) return;
-            try
-            {
-                await progress.WaitAsync(timer.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-        }
-    }
+    public Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _processed.WaitForAsync(sequence, timeout, cancellationToken);
+
+    /// <summary>
+    /// Completes when the commit in flight (of the step before the one now asking the grains) is stored. A grain
+    /// reading its memberships from the store waits for it first, so it never reads them without that step's changes.
+    /// </summary>
+    public Task CommittedAsync() => Volatile.Read(ref _committing);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        Interlocked.Exchange(ref _processed, _store.Cursor);
+        long cursor = _store.Cursor;
+        _processed.Advance(cursor);
+        _routed = cursor;
         await ReplayAsync().ConfigureAwait(false);
         await CheckDefinitionsAsync().ConfigureAwait(false);
 
@@ -122,7 +116,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
                 foreach (var e in stored)
                 {
-                    if (e.Sequence > _processed) pending.Add(e);
+                    if (e.Sequence > _routed) pending.Add(e);
                 }
             }
 
@@ -131,12 +125,15 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 if (pending.Count > 0) await StepAsync(pending).ConfigureAwait(false);
                 if (tick)
                 {
+                    // Timers and definitions are read from the store: the last step's commit must be in it.
+                    await _committing.ConfigureAwait(false);
                     await SweepAsync().ConfigureAwait(false);
                     await CheckDefinitionsAsync().ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
         }
 
+        await _committing.ConfigureAwait(false);
         ticks.Dispose();
         await ticking.ConfigureAwait(false);
     }
@@ -178,15 +175,16 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         long replayed = 0;
         while (true)
         {
-            var chunk = _events.ReadFrom(_processed, _options.MaxEventsPerStep).ToList();
+            var chunk = _events.ReadFrom(_routed, _options.MaxEventsPerStep).ToList();
             if (chunk.Count == 0) break;
             await RunSafelyAsync(() => StepAsync(chunk)).ConfigureAwait(false);
             // A step given up on still moves on, or the replay would never end.
-            if (_processed < chunk[^1].Sequence) Interlocked.Exchange(ref _processed, chunk[^1].Sequence);
+            if (_routed < chunk[^1].Sequence) _routed = chunk[^1].Sequence;
             replayed += chunk.Count;
         }
 
-        if (replayed > 0) LogReplayed(_logger, replayed, _processed);
+        await _committing.ConfigureAwait(false);
+        if (replayed > 0) LogReplayed(_logger, replayed, ProcessedSequence);
     }
 
     /// <summary>Hands one run of events to the person grains, then records and emits what they decided.</summary>
@@ -242,7 +240,40 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             for (int i = 0; i < slice.Length; i++) outcome.Add(slice[i].App, slice[i].Person, updates[i], emit: true);
         }
 
-        await CommitAsync(outcome, last).ConfigureAwait(false);
+        // Pipelined: this step's commit runs while the grains work on the next step. Commits stay in step order (each
+        // waits for the one before), and the cursor moves in the same transaction as the step's changes, so a crash
+        // replays from the last stored step: its grains are activated afresh from the stores and decide the same.
+        var previous = _committing;
+        _routed = Math.Max(_routed, last);
+        Volatile.Write(ref _committing, Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(false);
+            await CommitStepAsync(outcome, last).ConfigureAwait(false);
+        }));
+    }
+
+    /// <summary>Commits one step's outcome, retrying the commit (not the grain calls, which have moved on) when it fails.</summary>
+    private async Task CommitStepAsync(StepOutcome outcome, long cursor)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await CommitAsync(outcome, cursor).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (attempt < 5)
+            {
+                LogStepFailed(_logger, ex, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Its events stay in the event store; the next step's commit moves the cursor past them.
+                LogStepAbandoned(_logger, ex);
+                return;
+            }
+        }
     }
 
     /// <summary>Re-evaluates exactly the persons whose timers are due.</summary>
@@ -254,7 +285,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             var due = _store.DueTimers(now, _options.MaxParallelPersons);
             if (due.Count == 0) return;
             var updates = await Task.WhenAll(due.Select(timer =>
-                _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_processed))).ConfigureAwait(false);
+                _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed))).ConfigureAwait(false);
             var outcome = new StepOutcome();
             for (int i = 0; i < due.Count; i++)
             {
@@ -309,7 +340,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 foreach (var slice in persons.Chunk(_options.MaxParallelPersons))
                 {
                     var updates = await Task.WhenAll(slice.Select(person =>
-                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_processed))).ConfigureAwait(false);
+                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_routed))).ConfigureAwait(false);
                     var outcome = new StepOutcome();
                     for (int i = 0; i < slice.Length; i++) outcome.Add(app, slice[i], updates[i], emit: true);
                     await CommitAsync(outcome, null).ConfigureAwait(false);
@@ -328,13 +359,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         _store.Commit(outcome.Changes, outcome.Timers.Values, cursor);
         if (cursor is { } sequence)
         {
-            Interlocked.Exchange(ref _processed, sequence);
-            lock (_waitersLock)
-            {
-                var done = _progress;
-                _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                done.TrySetResult();
-            }
+            _processed.Advance(sequence);
         }
 
         foreach (var (app, emitted) in outcome.Emitted)
@@ -394,11 +419,10 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         // Deterministic: a step redone after a crash emits the same message, which de-duplication drops.
         MessageId = $"segment:{transition.SegmentId}:{person}:{(transition.Entered ? "entered" : "left")}:{transition.At.UtcTicks}",
         Timestamp = transition.At,
-        PropertiesJson = JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["segmentId"] = transition.SegmentId,
-            ["segmentName"] = transition.SegmentName,
-        }),
+        // What JsonSerializer writes for the two properties (same escaping), without a dictionary per event.
+        PropertiesJson = string.Concat(
+            "{\"segmentId\":\"", JsonEncodedText.Encode(transition.SegmentId).ToString(),
+            "\",\"segmentName\":\"", JsonEncodedText.Encode(transition.SegmentName).ToString(), "\"}"),
         Source = EventSource,
         Internal = true,
     };
