@@ -47,7 +47,7 @@ public sealed class IngestionOptions
     /// How often folded profiles are checkpointed to the state store. Profiles are served from memory in
     /// between; a crash replays at most this long of events from the event store.
     /// </summary>
-    public TimeSpan ProfileCheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ProfileCheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Profiles kept in memory; beyond it, the ones already checkpointed are dropped.</summary>
     [Range(1000, 100_000_000)]
