@@ -38,10 +38,10 @@ public sealed class IngestionOptions
 
     /// <summary>Most events moved from the durable log into the event store in one append.</summary>
     [Range(1, 10_000_000)]
-    public int StoreBatchEvents { get; set; } = 100_000;
+    public int StoreBatchEvents { get; set; } = 20_000;
 
     /// <summary>How long the log-to-store mover waits to gather a larger batch (readers can ask it not to wait).</summary>
-    public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// How often folded profiles are checkpointed to the state store. Profiles are served from memory in
