@@ -14,18 +14,26 @@ var batch = new Option<int>("--batch") { Description = "Events per request.", De
 var users = new Option<int>("--users") { Description = "Distinct users the events spread over.", DefaultValueFactory = _ => 50_000 };
 var paths = new Option<string>("--paths") { Description = "Comma-separated: segment, leanplum-js, leanplum-native.", DefaultValueFactory = _ => "segment,leanplum-js,leanplum-native" };
 var serverDll = new Option<string?>("--server-dll") { Description = "Path of Lodestar.Server.dll (default: the Release build in src/)." };
-var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, paths, serverDll };
+var baselineDll = new Option<string?>("--baseline-dll") { Description = "Path of a second Lodestar.Server.dll (e.g. main's build) run before the candidate on each path, for an A/B in the same run." };
+var serverEnv = new Option<string[]>("--server-env") { Description = "KEY=VALUE environment settings for the candidate server only (e.g. DOTNET_gcServer=0); repeatable.", AllowMultipleArgumentsPerToken = true };
+var ceilingOption = new Option<bool>("--ceiling") { Description = "Also measure the raw DuckDB appender (the ceiling).", DefaultValueFactory = _ => true };
+var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, paths, serverDll, baselineDll, serverEnv, ceilingOption };
 root.SetAction(async (parse, _) =>
 {
     string dll = parse.GetValue(serverDll) ?? LocateServer();
     int size = parse.GetValue(batch), userCount = parse.GetValue(users), clientCount = parse.GetValue(clients);
     Console.WriteLine($"# Ingestion benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, {clientCount} clients, batches of {size}, {userCount} users");
 
+    var env = (parse.GetValue(serverEnv) ?? []).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    var servers = new List<(string Label, string Dll, Dictionary<string, string> Env)>();
+    if (parse.GetValue(baselineDll) is { } baseline) servers.Add((" (baseline)", baseline, []));
+    servers.Add((servers.Count > 0 ? " (candidate)" : "", dll, env));
     var rows = new List<string>();
     foreach (string path in parse.GetValue(paths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    foreach (var (label, serverPath, serverEnvironment) in servers)
     {
         // A fresh server per path, so one path's data and memory do not weigh on the next.
-        using var server = await ServerUnderTest.StartAsync(dll, 5400 + Random.Shared.Next(500));
+        using var server = await ServerUnderTest.StartAsync(serverPath, 5400 + Random.Shared.Next(500), serverEnvironment);
         var app = await server.CreateAppAsync();
         string appId = app.GetProperty("id").GetString()!;
         string writeKey = app.GetProperty("keys").GetProperty("segmentWriteKey").GetString()!;
@@ -45,19 +53,21 @@ root.SetAction(async (parse, _) =>
 
         next = LoadGenerator.Templated(clientCount, 128, next);
         await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(warmup)), (c, s) => next(c + clientCount, s), auth).RunAsync();
+        var cpuBefore = server.CpuTime();
         var result = await new LoadGenerator(server.Url, clientCount, TimeSpan.FromSeconds(parse.GetValue(duration)), next, auth).RunAsync();
         double peak = server.PeakMemoryMb();
+        double cpuMicrosPerEvent = (server.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, result.Events);
         rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {path} end to end | {result.EventsPerSecond:N0} | {result.Percentile(0.50):F1} | {result.Percentile(0.99):F1} | {result.Failures} | {peak:N0} |"));
-        Console.WriteLine(rows[^1]);
+            $"| {path} end to end{label} | {result.EventsPerSecond:N0} | {result.Percentile(0.50):F1} | {result.Percentile(0.99):F1} | {result.Failures} | {peak:N0} | {cpuMicrosPerEvent:F1} |"));
+        Console.WriteLine(rows[^1] + string.Create(CultureInfo.InvariantCulture, $" load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
     }
 
-    double ceiling = AppenderCeiling.EventsPerSecond(1_000_000, userCount);
+    double ceiling = parse.GetValue(ceilingOption) ? AppenderCeiling.EventsPerSecond(1_000_000, userCount) : double.NaN;
     Console.WriteLine();
-    Console.WriteLine("| path | events/s | p50 ms | p99 ms | failures | server peak RSS MB |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+    Console.WriteLine("| path | events/s | p50 ms | p99 ms | failures | server peak RSS MB | server CPU µs/event |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
     rows.ForEach(Console.WriteLine);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| DuckDB appender alone (ceiling) | {ceiling:N0} | | | | |"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| DuckDB appender alone (ceiling) | {ceiling:N0} | | | | | |"));
     return 0;
 });
 return await root.Parse(args).InvokeAsync();

@@ -121,4 +121,35 @@ public sealed class IdentityResolverTests
         Assert.NotEqual(one, two);
         store.Save(resolver.PendingLinks, resolver.PendingMerges);
     }
+
+    [Fact]
+    public void NewPerson_IsSetExactlyWhenThePersonWasNeverResolvedBefore()
+    {
+        // Random traffic over a few users and devices (logins, aliases, plain events); the reference is the set of
+        // person ids every earlier resolution returned: a person is new only the first time it appears, and the
+        // fold relies on it to skip the profile store, so a wrong "new" would lose a stored profile.
+        var (resolver, store) = Create();
+        var random = new Random(7);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int created = 0;
+        for (int i = 0; i < 2_000; i++)
+        {
+            string? user = random.Next(3) == 0 ? null : "u" + random.Next(40);
+            string? device = user is not null && random.Next(2) == 0 ? null : "d" + random.Next(60);
+            string type = random.Next(10) switch
+            {
+                0 => EventTypes.Identify,
+                1 when user is not null => EventTypes.Alias,
+                _ => EventTypes.Track,
+            };
+            var message = Message(type, user, device, type == EventTypes.Alias ? "p" + random.Next(30) : null);
+            var result = Resolve(resolver, store, message);
+            Assert.Equal(!seen.Contains(result.PersonId), result.NewPerson);
+            if (result.NewPerson) created++;
+            seen.Add(result.PersonId);
+            if (result.MergedPersonId is { } merged) Assert.Contains(merged, seen);
+        }
+
+        Assert.InRange(created, 50, 2_000);
+    }
 }

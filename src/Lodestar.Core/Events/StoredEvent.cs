@@ -15,4 +15,10 @@ public sealed record StoredEvent
 
     /// <summary>Set when this message merged another person into <see cref="PersonId"/>.</summary>
     public string? MergedPersonId { get; init; }
+
+    /// <summary>
+    /// Set when ingestion created <see cref="PersonId"/> for this message, so no store holds a profile of it yet.
+    /// A hint for the profile fold only (it skips a store look-up); not kept in the event store or the log.
+    /// </summary>
+    public bool NewPerson { get; init; }
 }

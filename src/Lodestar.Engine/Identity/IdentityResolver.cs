@@ -23,8 +23,11 @@ public sealed class IdentityResolver(IIdentityStore store)
 
     public IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> PendingMerges => _pendingMerges;
 
-    /// <summary>The result of resolving one message: the person it belongs to, and a person merged into it, if any.</summary>
-    public readonly record struct Resolution(string PersonId, string? MergedPersonId);
+    /// <summary>
+    /// The result of resolving one message: the person it belongs to, a person merged into it, if any, and whether
+    /// the person was created for this message (so no store holds anything of it yet).
+    /// </summary>
+    public readonly record struct Resolution(string PersonId, string? MergedPersonId, bool NewPerson = false);
 
     public Resolution Resolve(string appId, IncomingEvent e)
     {
@@ -41,7 +44,7 @@ public sealed class IdentityResolver(IIdentityStore store)
                 string person = previousPerson ?? NewPerson(appId, previousAnonymous);
                 Link(appId, userKey, person);
                 MarkIdentified(appId, person);
-                return new(person, null);
+                return new(person, null, previousPerson is null);
             }
 
             if (previousPerson is null)
@@ -61,7 +64,7 @@ public sealed class IdentityResolver(IIdentityStore store)
                 string person = NewPerson(appId, userKey);
                 MarkIdentified(appId, person);
                 Link(appId, anonymousKey, person);
-                return new(person, null);
+                return new(person, null, true);
             }
 
             if (userPerson is null)
@@ -72,7 +75,7 @@ public sealed class IdentityResolver(IIdentityStore store)
                     string person = NewPerson(appId, userKey);
                     MarkIdentified(appId, person);
                     Link(appId, anonymousKey, person);
-                    return new(person, null);
+                    return new(person, null, true);
                 }
 
                 Link(appId, userKey, anonymousPerson!);
@@ -102,10 +105,10 @@ public sealed class IdentityResolver(IIdentityStore store)
             if (userPerson is not null) return new(userPerson, null);
             string person = NewPerson(appId, userKey);
             MarkIdentified(appId, person);
-            return new(person, null);
+            return new(person, null, true);
         }
 
-        return new(anonymousPerson ?? NewPerson(appId, anonymousKey!), null);
+        return anonymousPerson is not null ? new(anonymousPerson, null) : new(NewPerson(appId, anonymousKey!), null, true);
     }
 
     /// <summary>Called once the pending changes are durable.</summary>

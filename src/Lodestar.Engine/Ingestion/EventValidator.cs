@@ -39,8 +39,10 @@ public sealed class EventValidator(IOptions<IngestionOptions> options, TimeProvi
         foreach (var property in properties.EnumerateObject())
         {
             if (++count > _options.MaxProperties) return $"{path} has more than {_options.MaxProperties} entries.";
-            if (property.Name.Length == 0) return $"{path} has an empty name.";
-            if (property.Name.Length > _options.MaxNameLength)
+            // The raw UTF-8 name is never shorter in bytes than the name in characters: only a long one needs decoding.
+            int rawLength = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property).Length;
+            if (rawLength == 0) return $"{path} has an empty name.";
+            if (rawLength > _options.MaxNameLength && property.Name.Length > _options.MaxNameLength)
                 return $"{path}.{property.Name[..20]}… is longer than {_options.MaxNameLength} characters.";
         }
 

@@ -38,16 +38,16 @@ public sealed class IngestionOptions
 
     /// <summary>Most events moved from the durable log into the event store in one append.</summary>
     [Range(1, 10_000_000)]
-    public int StoreBatchEvents { get; set; } = 100_000;
+    public int StoreBatchEvents { get; set; } = 20_000;
 
     /// <summary>How long the log-to-store mover waits to gather a larger batch (readers can ask it not to wait).</summary>
-    public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// How often folded profiles are checkpointed to the state store. Profiles are served from memory in
     /// between; a crash replays at most this long of events from the event store.
     /// </summary>
-    public TimeSpan ProfileCheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ProfileCheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Profiles kept in memory; beyond it, the ones already checkpointed are dropped.</summary>
     [Range(1000, 100_000_000)]

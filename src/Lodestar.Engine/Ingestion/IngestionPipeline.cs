@@ -189,6 +189,7 @@ public sealed partial class IngestionPipeline : BackgroundService
                         AppId = submission.AppId,
                         PersonId = resolution.PersonId,
                         MergedPersonId = resolution.MergedPersonId,
+                        NewPerson = resolution.NewPerson,
                         ReceivedAt = submission.ReceivedAt,
                         Event = e,
                     });

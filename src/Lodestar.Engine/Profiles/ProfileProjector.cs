@@ -255,12 +255,12 @@ public sealed partial class ProfileProjector : BackgroundService
             foreach (var stored in batch)
             {
                 var key = (stored.AppId, stored.PersonId);
-                var profile = Load(stored.AppId, stored.PersonId);
+                var profile = Load(stored.AppId, stored.PersonId, stored.NewPerson);
                 // Already folded into the stored profile (saved by a checkpoint after its cursor was taken).
                 if (stored.Sequence <= profile.LastSequence) continue;
                 if (stored.MergedPersonId is { } mergedId && mergedId != stored.PersonId)
                 {
-                    var loser = Load(stored.AppId, mergedId);
+                    var loser = Load(stored.AppId, mergedId, isNew: false);
                     ProfileProjection.Merge(profile, loser);
                     _cache.Remove((stored.AppId, mergedId));
                     _dirty.Remove((stored.AppId, mergedId));
@@ -286,10 +286,11 @@ public sealed partial class ProfileProjector : BackgroundService
         }
     }
 
-    private Profile Load(string appId, string personId)
+    /// <summary>The person's profile from memory, else from the store (not asked when ingestion just created the person), else a new one.</summary>
+    private Profile Load(string appId, string personId, bool isNew)
     {
         if (_cache.TryGetValue((appId, personId), out var profile)) return profile;
-        profile = (_mergedAway.Contains((appId, personId)) ? null : _profiles.Find(appId, personId)) ?? ProfileProjection.NewProfile(appId, personId);
+        profile = (isNew || _mergedAway.Contains((appId, personId)) ? null : _profiles.Find(appId, personId)) ?? ProfileProjection.NewProfile(appId, personId);
         _cache[(appId, personId)] = profile;
         return profile;
     }
