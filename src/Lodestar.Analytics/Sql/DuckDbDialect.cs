@@ -126,7 +126,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var sql = new StringBuilder();
         sql.Append($"""
             WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, {EventKey} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {(tie.Any(x => x) || plan.Breakdown is not null ? EventKey : "NULL::HUGEINT")} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
                 {From(scope, true, attributes)}
                 WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
             ),
