@@ -72,14 +72,16 @@ string from = generator.Start.ToString("O", CultureInfo.InvariantCulture);
 string to = generator.End.AddTicks(-10).ToString("O", CultureInfo.InvariantCulture);
 string retentionFrom = generator.Start.AddDays(-(int)generator.Start.DayOfWeek + 1 + 7).ToString("O", CultureInfo.InvariantCulture); // a Monday
 string a = $"'{demo.Id}'";
-const string Persons = "FROM events e LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id";
+// Persons by the integer key the store writes on every event, merged-away keys resolved through the key overrides.
+const string Persons = "FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key";
+const string Pid = "coalesce(o.person_key, e.person_key)";
 
 var cases = new (string Name, string Path, string Body, string FloorSql, Func<JsonElement, string> Answer, double Goal)[]
 {
     ("funnel: 3 steps, 7d window", "funnels",
         $$"""{"steps": [{"event": "View Product"}, {"event": "Add to Cart"}, {"event": "Purchase"}], "window": "7d", "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t, e.name AS n {Persons}
+        WITH ev AS (SELECT {Pid} AS pid, e.time AS t, e.name AS n {Persons}
                     WHERE e.app_id = {a} AND NOT e.internal AND e.name IN ('View Product', 'Add to Cart', 'Purchase')
                       AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' + INTERVAL 7 DAY),
              s0 AS (SELECT pid, min(t) AS t0 FROM ev WHERE n = 'View Product' AND t < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' GROUP BY pid),
@@ -91,10 +93,11 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
     ("retention: 12 weeks", "retention",
         $$"""{"startEvent": "$firstSeen", "returnEvent": "$any", "interval": "week", "periods": 12, "from": "{{retentionFrom}}", "to": "{{to}}"}""",
         $"""
-        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t {Persons}
-                    WHERE e.app_id = {a} AND NOT e.internal AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
+        WITH pw0 AS (SELECT e.person_key AS sk, date_trunc('week', e.time) AS w, min(e.time) AS t FROM events e
+                     WHERE e.app_id = {a} AND NOT e.internal AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' GROUP BY ALL),
+             ev AS (SELECT coalesce(o.person_key, pw0.sk) AS pid, pw0.w, pw0.t FROM pw0 LEFT JOIN person_key_overrides o ON o.old_key = pw0.sk),
              c AS (SELECT pid, date_trunc('week', min(t)) AS c FROM ev GROUP BY pid HAVING min(t) >= TIMESTAMP '{DateTimeOffset.Parse(retentionFrom, CultureInfo.InvariantCulture).UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
-             r AS (SELECT DISTINCT ev.pid, c.c, date_diff('day', c.c, date_trunc('week', ev.t)) // 7 AS k FROM ev JOIN c ON c.pid = ev.pid WHERE ev.t >= c.c + INTERVAL 7 DAY)
+             r AS (SELECT DISTINCT ev.pid, c.c, date_diff('day', c.c, ev.w) // 7 AS k FROM ev JOIN c ON c.pid = ev.pid WHERE ev.w >= c.c + INTERVAL 7 DAY)
         SELECT string_agg(n::VARCHAR, ',' ORDER BY c, k) FROM (
             SELECT c, 0 AS k, count(*) AS n FROM c GROUP BY c
             UNION ALL SELECT c, k, count(*) FROM r WHERE k <= 12 GROUP BY c, k)
@@ -126,7 +129,7 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
     ("paths: after App Open, depth 4", "paths",
         $$"""{"startEvent": "App Open", "depth": 4, "maxNodesPerStep": 10, "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH ev AS (SELECT coalesce(o.person_id, e.person_id) AS pid, e.time AS t, e.seq AS q, e.name AS n {Persons}
+        WITH ev AS (SELECT {Pid} AS pid, e.time AS t, e.seq AS q, e.name AS n {Persons}
                     WHERE e.app_id = {a} AND NOT e.internal AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
              a AS (SELECT pid, min((epoch_us(t)::HUGEINT << 40) + q) AS k FROM ev WHERE n = 'App Open' GROUP BY pid),
              p AS (SELECT ev.pid, arg_min(ev.n, (epoch_us(ev.t)::HUGEINT << 40) + ev.q, 4) AS path FROM ev JOIN a ON a.pid = ev.pid AND (epoch_us(ev.t)::HUGEINT << 40) + ev.q >= a.k GROUP BY ev.pid)
@@ -137,10 +140,10 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
     ("trend: daily purchasers by plan (person attribute)", "trends",
         $$"""{"series": [{"event": "Purchase", "math": "uniques"}], "interval": "day", "breakdown": {"attribute": "plan"}, "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH plans AS (SELECT DISTINCT coalesce(o.person_id, e.person_id) AS pid, json_extract_string(e.properties, '$.plan') AS plan {Persons}
+        WITH plans AS (SELECT DISTINCT {Pid} AS pid, json_extract_string(e.properties, '$.plan') AS plan {Persons}
                        WHERE e.app_id = {a} AND e.type = 'identify'),
-             p AS (SELECT date_trunc('day', e.time) AS d, plans.plan AS c, count(DISTINCT coalesce(o.person_id, e.person_id)) AS n {Persons}
-                   LEFT JOIN plans ON plans.pid = coalesce(o.person_id, e.person_id)
+             p AS (SELECT date_trunc('day', e.time) AS d, plans.plan AS c, count(DISTINCT {Pid}) AS n {Persons}
+                   LEFT JOIN plans ON plans.pid = {Pid}
                    WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'Purchase' AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'
                    GROUP BY ALL)
         SELECT string_agg(n::VARCHAR, ',' ORDER BY c, d) FROM p

@@ -90,8 +90,22 @@ if (fresh || mergedBefore == 0)
             command.ExecuteNonQuery();
         }
 
-        using var appender = connection.CreateAppender("person_overrides");
-        foreach (var (old, person) in overrides) appender.CreateRow().AppendValue(App).AppendValue(old).AppendValue(person).EndRow();
+        using (var appender = connection.CreateAppender("person_overrides"))
+        {
+            foreach (var (old, person) in overrides) appender.CreateRow().AppendValue(App).AppendValue(old).AppendValue(person).EndRow();
+        }
+
+        // The key twin RecordMerge keeps (every id merged here appeared in events, so it has a key).
+        using var keys = connection.CreateCommand();
+        keys.CommandText = $"""
+            DELETE FROM person_key_overrides WHERE app_id = '{App}';
+            INSERT INTO person_key_overrides
+                SELECT o.app_id, a.person_key, b.person_key FROM person_overrides o
+                JOIN persons a ON a.app_id = o.app_id AND a.person_id = o.old_person_id
+                JOIN persons b ON b.app_id = o.app_id AND b.person_id = o.person_id
+                WHERE o.app_id = '{App}';
+            """;
+        keys.ExecuteNonQuery();
     }
 
     Console.WriteLine($"Filled {sequence:N0} messages and {overrides.Count:N0} merges in {fill.Elapsed.TotalSeconds:F0} s");
@@ -113,8 +127,8 @@ var criteria = SegmentCriteriaParser.Parse(Criteria);
 string Ts(TimeSpan ago) => (now - ago).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 string floorSql = $"""
     WITH ev AS (
-        SELECT coalesce(o.person_id, e.person_id) AS pid, e.name, e.time, e.properties
-        FROM events e LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id
+        SELECT coalesce(o.person_key, e.person_key) AS pid, e.name, e.time, e.properties
+        FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key
         WHERE e.app_id = '{App}' AND NOT e.internal AND e.name IN ('Purchase', 'App Open', 'Add to Cart') AND e.time <= TIMESTAMP '{Ts(TimeSpan.Zero)}'
           AND e.time > TIMESTAMP '{Ts(TimeSpan.FromDays(60))}')
     SELECT count(*) FROM (

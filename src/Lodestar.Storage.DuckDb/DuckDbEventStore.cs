@@ -16,10 +16,21 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
         "seq, app_id, message_id, type, name, person_id, user_id, anonymous_id, previous_id, time, received_at, " +
         "value, properties, context, profile_changes, source, internal, merged_person_id";
 
+    /// <summary>
+    /// Merged-away person keys resolved to the surviving person's key, for <c>LEFT JOIN ... o ON o.old_key = e.person_key</c>
+    /// (keys are unique across apps, so the join needs no app id). Chains are flattened, so one join resolves.
+    /// </summary>
+    public const string KeyOverrides = "person_key_overrides";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly string _connectionString;
     private readonly DuckDBConnection _writer;
+
+    // Person id → integer person key, per app (the persons table, loaded at open). Analytics group and join on the key.
+    private readonly Dictionary<(string App, string Person), long> _keys = [];
+    private readonly Lock _keyGate = new();
+    private long _lastKey;
 
     public DuckDbEventStore(string path, string memoryLimit = "1GB")
     {
@@ -51,7 +62,8 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
                 profile_changes VARCHAR,
                 source VARCHAR NOT NULL,
                 internal BOOLEAN NOT NULL,
-                merged_person_id VARCHAR
+                merged_person_id VARCHAR,
+                person_key BIGINT
             );
             CREATE TABLE IF NOT EXISTS person_overrides (
                 app_id VARCHAR NOT NULL,
@@ -59,7 +71,102 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
                 person_id VARCHAR NOT NULL,
                 PRIMARY KEY (app_id, old_person_id)
             );
+            CREATE TABLE IF NOT EXISTS persons (
+                app_id VARCHAR NOT NULL,
+                person_key BIGINT NOT NULL,
+                person_id VARCHAR NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS person_key_overrides (
+                app_id VARCHAR NOT NULL,
+                old_key BIGINT NOT NULL,
+                person_key BIGINT NOT NULL,
+                PRIMARY KEY (old_key)
+            );
             """);
+        MigratePersonKeys();
+        LoadPersonKeys();
+    }
+
+    /// <summary>
+    /// A data file written before events carried <c>person_key</c>: add the column, give every person id (of events and
+    /// of overrides) a key, fill the column and the key overrides, in one transaction.
+    /// </summary>
+    private void MigratePersonKeys()
+    {
+        using var probe = _writer.CreateCommand();
+        probe.CommandText = "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'events' AND column_name = 'person_key' AND schema_name = 'main'";
+        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) > 0) return;
+        Execute(_writer, """
+            BEGIN TRANSACTION;
+            ALTER TABLE events ADD COLUMN person_key BIGINT;
+            INSERT INTO persons
+                SELECT app_id, coalesce((SELECT max(person_key) FROM persons), 0) + row_number() OVER (ORDER BY app_id, person_id), person_id
+                FROM (
+                    SELECT app_id, person_id FROM events
+                    UNION SELECT app_id, old_person_id FROM person_overrides
+                    UNION SELECT app_id, person_id FROM person_overrides
+                ) ids
+                WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.app_id = ids.app_id AND p.person_id = ids.person_id);
+            UPDATE events SET person_key = p.person_key FROM persons p WHERE p.app_id = events.app_id AND p.person_id = events.person_id;
+            INSERT OR REPLACE INTO person_key_overrides
+                SELECT o.app_id, a.person_key, b.person_key
+                FROM person_overrides o
+                JOIN persons a ON a.app_id = o.app_id AND a.person_id = o.old_person_id
+                JOIN persons b ON b.app_id = o.app_id AND b.person_id = o.person_id;
+            COMMIT;
+            """);
+    }
+
+    private void LoadPersonKeys()
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = "SELECT app_id, person_id, person_key FROM persons";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            long key = reader.GetInt64(2);
+            _keys[(reader.GetString(0), reader.GetString(1))] = key;
+            _lastKey = Math.Max(_lastKey, key);
+        }
+    }
+
+    /// <summary>The key of a person id, a new one (added to <paramref name="fresh"/>, not yet to the map) when unseen.</summary>
+    private long KeyOf(string appId, string personId, Dictionary<(string App, string Person), long> fresh)
+    {
+        if (_keys.TryGetValue((appId, personId), out long key) || fresh.TryGetValue((appId, personId), out key)) return key;
+        key = ++_lastKey;
+        fresh[(appId, personId)] = key;
+        return key;
+    }
+
+    /// <summary>Writes the new keys' rows on the writer (inside the caller's transaction).</summary>
+    private void AppendPersons(Dictionary<(string App, string Person), long> fresh)
+    {
+        if (fresh.Count == 0) return;
+        using var appender = _writer.CreateAppender("persons");
+        foreach (var ((app, person), key) in fresh) appender.CreateRow().AppendValue(app).AppendValue(key).AppendValue(person).EndRow();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (which may add keys to <paramref name="fresh"/>), then writes the new keys' rows, in one
+    /// transaction on the writer; the new keys join the map once it committed.
+    /// </summary>
+    private void InTransaction(Dictionary<(string App, string Person), long> fresh, Action write)
+    {
+        Execute(_writer, "BEGIN TRANSACTION");
+        try
+        {
+            write();
+            AppendPersons(fresh);
+            Execute(_writer, "COMMIT");
+        }
+        catch
+        {
+            Execute(_writer, "ROLLBACK");
+            throw;
+        }
+
+        foreach (var (id, key) in fresh) _keys[id] = key;
     }
 
     /// <summary>Opens a read connection to the same database instance (cheap: the instance is shared).</summary>
@@ -81,7 +188,17 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
     public void Append(IReadOnlyList<StoredEvent> events)
     {
         if (events.Count == 0) return;
-        // The appender commits when it is disposed; DuckDB syncs its WAL on commit, so the events are durable on return.
+        lock (_keyGate)
+        {
+            // New person ids get their keys in the same transaction as the events; DuckDB syncs its WAL on commit,
+            // so the events are durable on return.
+            var fresh = new Dictionary<(string App, string Person), long>();
+            InTransaction(fresh, () => AppendEvents(events, fresh));
+        }
+    }
+
+    private void AppendEvents(IReadOnlyList<StoredEvent> events, Dictionary<(string App, string Person), long> fresh)
+    {
         using var appender = _writer.CreateAppender("events");
         foreach (var stored in events)
         {
@@ -104,23 +221,47 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
                 .AppendValue(e.ProfileChanges is null ? null : JsonSerializer.Serialize(e.ProfileChanges, Json))
                 .AppendValue(e.Source)
                 .AppendValue(e.Internal)
-                .AppendValue(stored.MergedPersonId);
+                .AppendValue(stored.MergedPersonId)
+                .AppendValue(KeyOf(stored.AppId, stored.PersonId, fresh));
             row.EndRow();
         }
     }
 
     public void RecordMerge(string appId, string oldPersonId, string personId)
     {
-        using var command = _writer.CreateCommand();
-        // Flatten chains (a→b then b→c becomes a→c, b→c) so queries need one join.
-        command.CommandText = """
-            UPDATE person_overrides SET person_id = $3 WHERE app_id = $1 AND person_id = $2;
-            INSERT OR REPLACE INTO person_overrides (app_id, old_person_id, person_id) VALUES ($1, $2, $3);
-            """;
-        command.Parameters.Add(new DuckDBParameter(appId));
-        command.Parameters.Add(new DuckDBParameter(oldPersonId));
-        command.Parameters.Add(new DuckDBParameter(personId));
-        command.ExecuteNonQuery();
+        lock (_keyGate)
+        {
+            var fresh = new Dictionary<(string App, string Person), long>();
+            long oldKey = KeyOf(appId, oldPersonId, fresh);
+            long key = KeyOf(appId, personId, fresh);
+            InTransaction(fresh, () =>
+            {
+                // Flatten chains (a→b then b→c becomes a→c, b→c) so queries need one join; the key twin alike.
+                using (var command = _writer.CreateCommand())
+                {
+                    command.CommandText = """
+                        UPDATE person_overrides SET person_id = $3 WHERE app_id = $1 AND person_id = $2;
+                        INSERT OR REPLACE INTO person_overrides (app_id, old_person_id, person_id) VALUES ($1, $2, $3);
+                        """;
+                    command.Parameters.Add(new DuckDBParameter(appId));
+                    command.Parameters.Add(new DuckDBParameter(oldPersonId));
+                    command.Parameters.Add(new DuckDBParameter(personId));
+                    command.ExecuteNonQuery();
+                }
+
+                using (var command = _writer.CreateCommand())
+                {
+                    command.CommandText = """
+                        UPDATE person_key_overrides SET person_key = $3 WHERE app_id = $1 AND person_key = $2;
+                        INSERT OR REPLACE INTO person_key_overrides (app_id, old_key, person_key) VALUES ($1, $2, $3);
+                        """;
+                    command.Parameters.Add(new DuckDBParameter(appId));
+                    command.Parameters.Add(new DuckDBParameter(oldKey));
+                    command.Parameters.Add(new DuckDBParameter(key));
+                    command.ExecuteNonQuery();
+                }
+            });
+        }
     }
 
     public IEnumerable<(string AppId, string MessageId, DateTimeOffset ReceivedAt)> RecentMessageIds(DateTimeOffset since)

@@ -55,8 +55,8 @@ public sealed class DuckDbMessageEventReader(DuckDbEventStore store) : IMessageE
         // Persons as analytics count them: a merged-away id counts as the person it merged into.
         command.CommandText = $"""
             SELECT {MessageIdOf} AS message_id, substr(e.name, {Prefix.Length + 1}) AS event, count(*) AS events,
-                   count(DISTINCT coalesce(o.person_id, e.person_id)) AS persons
-            FROM events e LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id
+                   count(DISTINCT coalesce(o.person_key, e.person_key)) AS persons
+            FROM events e LEFT JOIN {DuckDbEventStore.KeyOverrides} o ON o.old_key = e.person_key
             WHERE e.app_id = $1 AND starts_with(e.name, '{Prefix}') AND {MessageIdOf} IN ({Placeholders(2, sdkMessageIds.Count)})
             GROUP BY 1, 2
             ORDER BY 1, 2

@@ -22,17 +22,36 @@ public sealed class EventLog : IDisposable, IProfileAttributeReader, IEventDefin
 
     public EventLog(TimeSpan? timeout = null)
     {
-        Store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"));
         Settings = new AnalyticsOptions { QueryTimeout = timeout ?? TimeSpan.FromSeconds(30) };
-        var options = Options.Create(Settings);
-        Engine = new AnalyticsEngine(new DuckDbQueryRunner(Store, this, this, NullLogger<DuckDbQueryRunner>.Instance), options);
+        (Store, Engine) = Open();
     }
 
-    public DuckDbEventStore Store { get; }
+    public string File => Path.Combine(_dir, "events.duckdb");
+
+    public DuckDbEventStore Store { get; private set; }
 
     public AnalyticsOptions Settings { get; }
 
-    public AnalyticsEngine Engine { get; }
+    public AnalyticsEngine Engine { get; private set; }
+
+    /// <summary>Closes the store, runs <paramref name="change"/> on the bare file, and opens the store (and an engine) again.</summary>
+    public void Reopen(Action<DuckDB.NET.Data.DuckDBConnection> change)
+    {
+        Store.Dispose();
+        using (var connection = new DuckDB.NET.Data.DuckDBConnection($"Data Source={File}"))
+        {
+            connection.Open();
+            change(connection);
+        }
+
+        (Store, Engine) = Open();
+    }
+
+    private (DuckDbEventStore, AnalyticsEngine) Open()
+    {
+        var store = new DuckDbEventStore(File);
+        return (store, new AnalyticsEngine(new DuckDbQueryRunner(store, this, this, NullLogger<DuckDbQueryRunner>.Instance), Options.Create(Settings)));
+    }
 
     public List<(string Person, string Name, DateTimeOffset Time, double? Value, string? Properties, long Seq)> Events { get; } = [];
 

@@ -29,9 +29,10 @@ public static class ExperimentSql
             throw new ArgumentException("A breakdown needs a breakdown property and cannot be daily.", nameof(breakdown));
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(query);
-        string pid = scope.HasOverrides ? "coalesce(o.person_id, e.person_id)" : "e.person_id";
+        // Persons by integer key (a merged-away key resolved to the survivor's); no person id leaves the statement.
+        string pid = scope.HasOverrides ? "coalesce(o.person_key, e.person_key)" : "e.person_key";
         string from = scope.HasOverrides
-            ? "FROM events e LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id"
+            ? "FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key"
             : "FROM events e";
         string app = $"e.app_id = {Text(scope.AppId)} AND NOT e.internal";
         string Prop(string name) => $"json_extract_string(e.properties, {Text("$.\"" + name + "\"")})";

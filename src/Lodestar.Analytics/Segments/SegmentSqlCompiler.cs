@@ -53,11 +53,11 @@ public sealed class SegmentSqlCompiler
         var ctes = new List<string>();
         if (_names.Count > 0)
         {
-            // Events are aggregated per stored person id first and only then mapped through person_overrides: the
-            // override join then runs on one row per id instead of one per event.
+            // Events are aggregated per stored person key first and only then mapped through the key overrides and
+            // to person ids: those joins then run on one row per person instead of one per event.
             ctes.Add($"""
                 raw AS (
-                    SELECT e.person_id AS sid, e.name, e.time, e.value, e.properties
+                    SELECT e.person_key AS sid, e.name, e.time, e.value, e.properties
                     FROM events e
                     WHERE e.app_id = {DuckDbDialect.Text(_scope.AppId)} AND NOT e.internal AND e.time <= {Timestamp(_now)}{(_earliest is { } earliest ? $" AND e.time >= {Timestamp(earliest)}" : "")}
                       AND e.name IN ({string.Join(", ", _names.Select(DuckDbDialect.Text))})
@@ -65,12 +65,13 @@ public sealed class SegmentSqlCompiler
                 """);
         }
 
-        string join = _scope.HasOverrides ? " LEFT JOIN person_overrides o ON o.app_id = " + DuckDbDialect.Text(_scope.AppId) + " AND o.old_person_id = r.sid" : "";
-        string person = _scope.HasOverrides ? "coalesce(o.person_id, r.sid)" : "r.sid";
+        string join = _scope.HasOverrides ? " LEFT JOIN person_key_overrides o ON o.old_key = r.sid" : "";
+        string person = _scope.HasOverrides ? "coalesce(o.person_key, r.sid)" : "r.sid";
         if (_aggregates.Count > 0)
         {
             ctes.Add($"partial AS (SELECT sid, {string.Join(", ", _aggregates.Select(a => a.Partial))} FROM raw ev GROUP BY sid)");
-            ctes.Add($"agg AS (SELECT {person} AS pid, {string.Join(", ", _aggregates.Select(a => a.Combine))} FROM partial r{join} GROUP BY 1)");
+            ctes.Add($"agg_k AS (SELECT {person} AS k, {string.Join(", ", _aggregates.Select(a => a.Combine))} FROM partial r{join} GROUP BY 1)");
+            ctes.Add("agg AS (SELECT pp.person_id AS pid, agg_k.* EXCLUDE (k) FROM agg_k JOIN persons pp ON pp.person_key = agg_k.k)");
         }
 
         if (_sequences.Count > 0) ctes.Add($"ev AS (SELECT {person} AS pid, r.name, r.time, r.value, r.properties FROM raw r{join})");
@@ -216,7 +217,7 @@ public sealed class SegmentSqlCompiler
                       WHERE b.pid = a.pid AND {Match(condition.ThenNot, "b")} AND b.time >= a.time AND b.time <= a.time + {within})
             )
             """);
-        return $"(p.pid IN (SELECT pid FROM q{k}))";
+        return $"(p.pid IN (SELECT pp.person_id FROM q{k} JOIN persons pp ON pp.person_key = q{k}.pid))";
     }
 
     private static string Match(EventMatch match, string alias)

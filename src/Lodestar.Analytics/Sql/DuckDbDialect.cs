@@ -4,7 +4,10 @@ using Lodestar.Analytics.Planning;
 
 namespace Lodestar.Analytics.Sql;
 
-/// <summary>The analytics SQL for DuckDB over <c>events</c> and <c>person_overrides</c>.</summary>
+/// <summary>
+/// The analytics SQL for DuckDB over <c>events</c>, keyed by the integer <c>person_key</c> (merged keys resolved through
+/// <c>person_key_overrides</c>); string person ids come back (through <c>persons</c>) only for the persons a result lists.
+/// </summary>
 public sealed class DuckDbDialect : IAnalyticsDialect
 {
     /// <summary>
@@ -12,6 +15,8 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     /// sequence (below 2^40) for events at the same instant. Cheaper to compare than a (time, seq) struct.
     /// </summary>
     private const string EventKey = "((epoch_us(e.time)::HUGEINT << 40) + e.seq)";
+
+    private const string KeyOverrides = "person_key_overrides";
 
     public string Trend(TrendSeriesPlan series, TrendsPlan plan, TimeRange range, SqlScope scope)
     {
@@ -40,7 +45,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         sql.Append($"""
             WITH base AS (
                 SELECT {Bucket(calendar, "e.time", range)} AS b, {(plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR")} AS bv,
-                       {(needsPerson ? PersonId(scope) : "NULL::VARCHAR")} AS pid, {value} AS v
+                       {(needsPerson ? PersonId(scope) : "NULL::BIGINT")} AS pid, {value} AS v
                 {From(scope, needsPerson, UsesAttributes(series.Match, plan.Breakdown))}
                 WHERE {Where(scope, range.From, range.To)} AND {Match(series.Match, scope)}
             )
@@ -89,8 +94,9 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string where = $"r{step} IS NOT NULL AND {next}";
         if (plan.Breakdown is not null)
             where += other ? " AND other" : $" AND NOT other AND bv IS NOT DISTINCT FROM {(breakdownValue is null ? "NULL" : Text(breakdownValue))}";
-        if (cursor is not null) where += $" AND pid > {Text(cursor)}";
-        return FunnelBase(plan, scope) + $"\nSELECT pid FROM labeled WHERE {where} ORDER BY pid LIMIT {limit}";
+        if (cursor is not null) where += $" AND p.person_id > {Text(cursor)}";
+        return FunnelBase(plan, scope) +
+            $"\nSELECT p.person_id AS pid FROM labeled JOIN persons p ON p.person_key = labeled.pid WHERE {where} ORDER BY p.person_id LIMIT {limit}";
     }
 
     public string FunnelConversionTimes(FunnelPlan plan, SqlScope scope)
@@ -120,7 +126,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var sql = new StringBuilder();
         sql.Append($"""
             WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, {EventKey} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {(tie.Any(x => x) || plan.Breakdown is not null ? EventKey : "NULL::HUGEINT")} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
                 {From(scope, true, attributes)}
                 WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
             ),
@@ -217,20 +223,33 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         bool attributes = (plan.Start is { } st && UsesAttributes(st, null)) || UsesAttributes(plan.Return, plan.Breakdown);
         string names = plan.Start is { } s2 && !plan.Return.IsAny ? $" AND e.name IN ({Text(s2.Name!)}, {Text(plan.Return.Name!)})" : "";
         string breakdown = plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
-        string firstWhere = plan.Start is null ? "" : "WHERE ms ";
-        string startRow = plan.Start is null ? "true" : start;
+        string from = Timestamp(range.From);
+        // Events are reduced per stored person key and period first (the first start event's time, whether a return
+        // happened in the period), and only that much smaller result is mapped through the overrides: exact, since a
+        // person's first start is the earliest of its merged keys' firsts and its return periods their union. Where
+        // attributes or a segment filter need the resolved person per event, the events are resolved first instead.
+        bool early = !scope.HasOverrides || attributes || scope.PersonFilter is not null;
+        bool bk = plan.Breakdown is not null;
+        string firstCols = bk
+            // arg_min skips NULL values, so the key that ranks a period's first value is that of its first non-NULL one.
+            ? $"min({EventKey}) FILTER (WHERE {start} AND {breakdown} IS NOT NULL) AS k0, arg_min({breakdown}, {EventKey}) FILTER (WHERE {start}) AS b0"
+            : "NULL::HUGEINT AS k0, NULL::VARCHAR AS b0";
+        string mapped = early
+            ? "SELECT sk AS pid, r, t0, k0, b0, ret FROM pw0"
+            : $"SELECT coalesce(o.person_key, pw0.sk) AS pid, r, t0, k0, b0, ret FROM pw0 LEFT JOIN {KeyOverrides} o ON o.old_key = pw0.sk";
         return $"""
-            WITH ev AS (
-                SELECT {PersonId(scope)} AS pid, e.time AS t, {(plan.Breakdown is null ? "NULL::HUGEINT" : EventKey)} AS k, {breakdown} AS bv, {startRow} AS ms, {ret} AS mr
-                {From(scope, true, attributes)}
+            WITH pw0 AS (
+                SELECT {(early ? PersonId(scope) : "e.person_key")} AS sk, {Bucket(calendar, "e.time", range)} AS r,
+                       min(e.time) FILTER (WHERE {start}) AS t0, {firstCols},
+                       bool_or({ret} AND e.time >= {from}) AS ret
+                {(early ? From(scope, true, attributes) : "FROM events e")}
                 WHERE {Where(scope, null, range.To)}{names}
+                GROUP BY ALL
             ),
-            firsts AS (SELECT pid, min(t) AS t0, {(plan.Breakdown is null ? "NULL::VARCHAR" : "arg_min(bv, k)")} AS b FROM ev {firstWhere}GROUP BY pid),
-            cohort AS (SELECT pid, {Bucket(calendar, "t0", range)} AS c, b FROM firsts WHERE t0 >= {Timestamp(range.From)}),
-            returns AS (
-                SELECT DISTINCT ev.pid, {Bucket(calendar, "ev.t", range)} AS r
-                FROM ev JOIN cohort ON cohort.pid = ev.pid WHERE ev.mr AND ev.t >= {Timestamp(range.From)}
-            ),
+            pw AS ({mapped}),
+            firsts AS (SELECT pid, min(t0) AS t0, {(bk ? "arg_min(b0, k0)" : "NULL::VARCHAR")} AS b FROM pw WHERE t0 IS NOT NULL GROUP BY pid),
+            cohort AS (SELECT pid, {Bucket(calendar, "t0", range)} AS c, b FROM firsts WHERE t0 >= {from}),
+            returns AS (SELECT DISTINCT pid, r FROM pw WHERE ret),
             per_person AS (
                 SELECT cohort.pid, cohort.c, cohort.b, returns.r FROM cohort JOIN returns ON returns.pid = cohort.pid WHERE returns.r > cohort.c
             )
@@ -312,19 +331,24 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     // ---- building blocks ----
 
-    private static string PersonId(SqlScope scope) => scope.HasOverrides ? "coalesce(o.person_id, e.person_id)" : "e.person_id";
+    /// <summary>The event's person as analytics count it: its integer key, a merged-away key resolved to the survivor's.</summary>
+    private static string PersonId(SqlScope scope) => scope.HasOverrides ? "coalesce(o.person_key, e.person_key)" : "e.person_key";
+
+    /// <summary>A table of string person ids <c>(pid, ...)</c> keyed by person key instead (<c>pid</c> then holds the key).</summary>
+    private static string Keyed(SqlScope scope, string table, string columns) =>
+        $"(SELECT p.person_key AS pid{columns} FROM {table} t JOIN persons p ON p.app_id = {Text(scope.AppId)} AND p.person_id = t.pid)";
 
     private static string From(SqlScope scope, bool needsPerson, bool needsAttributes)
     {
         var sql = new StringBuilder("FROM events e");
         needsPerson |= scope.PersonFilter is not null;
         if ((needsPerson || needsAttributes) && scope.HasOverrides)
-            sql.Append(" LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id");
+            sql.Append(" LEFT JOIN person_key_overrides o ON o.old_key = e.person_key");
         if (needsAttributes)
         {
             int i = 0;
             foreach (var table in scope.AttributeTables.Values)
-                sql.Append($" LEFT JOIN {table} a{i} ON a{i++}.pid = {PersonId(scope)}");
+                sql.Append($" LEFT JOIN {Keyed(scope, table, ", t.v")} a{i} ON a{i++}.pid = {PersonId(scope)}");
         }
         return sql.ToString();
     }
@@ -334,7 +358,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var sql = new StringBuilder($"e.app_id = {Text(scope.AppId)} AND NOT e.internal");
         if (from is { } f) sql.Append($" AND e.time >= {Timestamp(f)}");
         if (to is { } t) sql.Append($" AND e.time <= {Timestamp(t)}");
-        if (scope.PersonFilter is { } members) sql.Append($" AND {PersonId(scope)} IN (SELECT pid FROM {members})");
+        if (scope.PersonFilter is { } members) sql.Append($" AND {PersonId(scope)} IN (SELECT pid FROM {Keyed(scope, members, "")})");
         return sql.ToString();
     }
 

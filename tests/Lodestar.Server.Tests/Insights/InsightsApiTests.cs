@@ -149,9 +149,10 @@ public sealed class InsightsApiTests : IDisposable
         {
             // 4M events of 200k persons: a 10-step funnel over them takes seconds.
             command.CommandText = $"""
-                INSERT INTO events (seq, app_id, type, name, person_id, time, received_at, source, internal)
+                INSERT INTO events (seq, app_id, type, name, person_id, time, received_at, source, internal, person_key)
                 SELECT 1000000 + i, '{app.Id}', 'track', CASE i % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'B' ELSE 'C' END, 'p' || (i % 200000),
-                       TIMESTAMP '2024-01-01' + to_seconds(i % 2000000), TIMESTAMP '2024-01-01', 'test', false
+                       TIMESTAMP '2024-01-01' + to_seconds(i % 2000000), TIMESTAMP '2024-01-01', 'test', false,
+                       1000000000 + i % 200000
                 FROM range(4000000) t(i)
                 """;
             command.ExecuteNonQuery();
