@@ -91,6 +91,10 @@ public sealed class SegmentSqlCompiler
             case AnyCondition any: return "(" + string.Join(" OR ", any.Conditions.Select(c => Condition(c, depth + 1))) + ")";
             case NotCondition not: return "(NOT " + Condition(not.Condition, depth + 1) + ")";
             case AttributeCondition a: return Value(a.Attribute, a.Test);
+            case TechnologyCondition t when t.Field == TechnologyField.AppVersion && AppVersionOrder.IsOrdering(t.Test.Op):
+                // Keys compare as bytes in DuckDB exactly as AppVersionOrder compares them ordinally (they are ASCII).
+                return $"(p.pid IN (SELECT v.pid FROM {_tables.Values} v WHERE v.name = {DuckDbDialect.Text(SegmentTables.AppVersionKey)} " +
+                       $"AND v.s {Comparison(t.Test.Op)} {DuckDbDialect.Text(AppVersionOrder.Key(t.Test.Operand.Text) ?? "")}))";
             case TechnologyCondition t: return Value(SegmentTables.TechnologyPrefix + Camel(t.Field), t.Test);
             case SessionsCondition s: return $"(p.sessions {Comparison(s.Count.Op)} {s.Count.Value.ToString(CultureInfo.InvariantCulture)})";
             case EventCondition e: return Event(e);
