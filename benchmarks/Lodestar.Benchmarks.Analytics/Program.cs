@@ -56,6 +56,9 @@ if (demo is null)
     Console.WriteLine($"Ingested {count:N0} messages in {watch.Elapsed.TotalSeconds:N1} s; waiting for profiles…");
     await services.GetRequiredService<ProfileProjector>().WaitForAsync(pipeline.CommittedSequence, TimeSpan.FromHours(1), CancellationToken.None);
     Console.WriteLine($"Profiles ready after {watch.Elapsed.TotalSeconds:N1} s");
+    // Acknowledged events reach DuckDB in batches behind the log: measure only once every one is there.
+    await services.GetRequiredService<EventStoreApplier>().WaitForAsync(pipeline.CommittedSequence, TimeSpan.FromHours(1), CancellationToken.None);
+    Console.WriteLine($"Event store caught up after {watch.Elapsed.TotalSeconds:N1} s");
 }
 
 var store = services.GetRequiredService<DuckDbEventStore>();
