@@ -237,31 +237,23 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
             InTransaction(fresh, () =>
             {
                 // Flatten chains (a→b then b→c becomes a→c, b→c) so queries need one join; the key twin alike.
-                using (var command = _writer.CreateCommand())
-                {
-                    command.CommandText = """
-                        UPDATE person_overrides SET person_id = $3 WHERE app_id = $1 AND person_id = $2;
-                        INSERT OR REPLACE INTO person_overrides (app_id, old_person_id, person_id) VALUES ($1, $2, $3);
-                        """;
-                    command.Parameters.Add(new DuckDBParameter(appId));
-                    command.Parameters.Add(new DuckDBParameter(oldPersonId));
-                    command.Parameters.Add(new DuckDBParameter(personId));
-                    command.ExecuteNonQuery();
-                }
-
-                using (var command = _writer.CreateCommand())
-                {
-                    command.CommandText = """
-                        UPDATE person_key_overrides SET person_key = $3 WHERE app_id = $1 AND person_key = $2;
-                        INSERT OR REPLACE INTO person_key_overrides (app_id, old_key, person_key) VALUES ($1, $2, $3);
-                        """;
-                    command.Parameters.Add(new DuckDBParameter(appId));
-                    command.Parameters.Add(new DuckDBParameter(oldKey));
-                    command.Parameters.Add(new DuckDBParameter(key));
-                    command.ExecuteNonQuery();
-                }
+                Merge("person_overrides", "old_person_id", "person_id", appId, oldPersonId, personId);
+                Merge("person_key_overrides", "old_key", "person_key", appId, oldKey, key);
             });
         }
+    }
+
+    private void Merge(string table, string oldColumn, string column, string appId, object old, object current)
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = $"""
+            UPDATE {table} SET {column} = $3 WHERE app_id = $1 AND {column} = $2;
+            INSERT OR REPLACE INTO {table} (app_id, {oldColumn}, {column}) VALUES ($1, $2, $3);
+            """;
+        command.Parameters.Add(new DuckDBParameter(appId));
+        command.Parameters.Add(new DuckDBParameter(old));
+        command.Parameters.Add(new DuckDBParameter(current));
+        command.ExecuteNonQuery();
     }
 
     public IEnumerable<(string AppId, string MessageId, DateTimeOffset ReceivedAt)> RecentMessageIds(DateTimeOffset since)

@@ -252,29 +252,11 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         }));
     }
 
-    /// <summary>Commits one step's outcome, retrying the commit (not the grain calls, which have moved on) when it fails.</summary>
-    private async Task CommitStepAsync(StepOutcome outcome, long cursor)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await CommitAsync(outcome, cursor).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (attempt < 5)
-            {
-                LogStepFailed(_logger, ex, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // Its events stay in the event store; the next step's commit moves the cursor past them.
-                LogStepAbandoned(_logger, ex);
-                return;
-            }
-        }
-    }
+    /// <summary>
+    /// Commits one step's outcome, retrying the commit (not the grain calls, which have moved on) when it fails; a commit
+    /// abandoned after the retries leaves its events in the event store, and the next step's commit moves the cursor past them.
+    /// </summary>
+    private Task CommitStepAsync(StepOutcome outcome, long cursor) => RunSafelyAsync(() => CommitAsync(outcome, cursor));
 
     /// <summary>Re-evaluates exactly the persons whose timers are due.</summary>
     private async Task SweepAsync()
