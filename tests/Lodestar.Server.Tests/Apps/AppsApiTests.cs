@@ -6,7 +6,8 @@ namespace Lodestar.Server.Tests.Apps;
 
 public sealed class AppsApiTests : IDisposable
 {
-    private readonly LodestarFactory _factory = new();
+    // Its own data directory (not the factory's): a test restarts the host on it after disposing the factory.
+    private readonly LodestarFactory _factory = new(LodestarFactory.NewDataDir());
 
     public void Dispose() => _factory.Dispose();
 

@@ -23,11 +23,13 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly bool _ownsDataDir;
 
     /// <param name="services">Replaces services after the host registered its own (a fake clock, for one).</param>
     public LodestarFactory(string? dataDir = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         _services = services;
+        _ownsDataDir = dataDir is null;
         DataDir = dataDir ?? NewDataDir();
         _settings = new Dictionary<string, string?>
         {
@@ -42,6 +44,14 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
 
     public string DataDir { get; }
 
+    /// <summary>Stops the host; a data directory the factory made itself goes with it (one a test passed in may be reopened).</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_ownsDataDir) DeleteDataDir(DataDir);
+        GC.SuppressFinalize(this);
+    }
+
     public static string NewDataDir()
     {
         string dir = Directory.CreateTempSubdirectory("lodestar-test-").FullName;
@@ -54,22 +64,24 @@ public sealed class LodestarFactory : WebApplicationFactory<Program>
         var dirs = new ConcurrentBag<string>();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            foreach (string dir in dirs)
-            {
-                try
-                {
-                    Directory.Delete(dir, recursive: true);
-                }
-                catch (IOException)
-                {
-                    // Best effort: a file still held open by a host that was never disposed stays behind.
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
+            foreach (string dir in dirs) DeleteDataDir(dir);
         };
         return dirs;
+    }
+
+    private static void DeleteDataDir(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a directory still in use stays behind.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

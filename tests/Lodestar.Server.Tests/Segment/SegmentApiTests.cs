@@ -6,7 +6,8 @@ namespace Lodestar.Server.Tests.Segment;
 
 public sealed class SegmentApiTests : IAsyncLifetime
 {
-    private readonly LodestarFactory _factory = new();
+    // Its own data directory (not the factory's): a test restarts the host on it after disposing the factory.
+    private readonly LodestarFactory _factory = new(LodestarFactory.NewDataDir());
     private TestApp _app = null!;
     private HttpClient _segment = null!;
     private HttpClient _admin = null!;

@@ -12,7 +12,8 @@ public sealed class SegmentsApiTests : IDisposable
 {
     private const string ClickedNotBought = """{"sequence": {"did": {"event": "Add To Cart"}, "thenNot": {"event": "Purchase"}, "within": "1d"}}""";
 
-    private readonly LodestarFactory _factory = new();
+    // Its own data directory (not the factory's): a test restarts the host on it after disposing the factory.
+    private readonly LodestarFactory _factory = new(LodestarFactory.NewDataDir());
 
     public void Dispose() => _factory.Dispose();
 
