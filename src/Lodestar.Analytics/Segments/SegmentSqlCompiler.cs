@@ -93,8 +93,7 @@ public sealed class SegmentSqlCompiler
             case AttributeCondition a: return Value(a.Attribute, a.Test);
             case TechnologyCondition t when t.Field == TechnologyField.AppVersion && AppVersionOrder.IsOrdering(t.Test.Op):
                 // Keys compare as bytes in DuckDB exactly as AppVersionOrder compares them ordinally (they are ASCII).
-                return $"(p.pid IN (SELECT v.pid FROM {_tables.Values} v WHERE v.name = {DuckDbDialect.Text(SegmentTables.AppVersionKey)} " +
-                       $"AND v.s {Comparison(t.Test.Op)} {DuckDbDialect.Text(AppVersionOrder.Key(t.Test.Operand.Text) ?? "")}))";
+                return Exists(SegmentTables.AppVersionKey, $"v.s {Comparison(t.Test.Op)} {DuckDbDialect.Text(AppVersionOrder.Key(t.Test.Operand.Text) ?? "")}");
             case TechnologyCondition t: return Value(SegmentTables.TechnologyPrefix + Camel(t.Field), t.Test);
             case SessionsCondition s: return $"(p.sessions {Comparison(s.Count.Op)} {s.Count.Value.ToString(CultureInfo.InvariantCulture)})";
             case EventCondition e: return Event(e);
@@ -117,10 +116,13 @@ public sealed class SegmentSqlCompiler
 
     // ---- attributes and technology: rows of the values mirror ----
 
+    /// <summary>Whether the person has a row named <paramref name="name"/> in the values mirror that passes <paramref name="predicate"/> (on <c>v</c>).</summary>
+    private string Exists(string name, string predicate) =>
+        $"(p.pid IN (SELECT v.pid FROM {_tables.Values} v WHERE v.name = {DuckDbDialect.Text(name)} AND {predicate}))";
+
     private string Value(string name, ValueTest test)
     {
-        string Exists(string predicate) =>
-            $"(p.pid IN (SELECT v.pid FROM {_tables.Values} v WHERE v.name = {DuckDbDialect.Text(name)} AND {predicate}))";
+        string Has(string predicate) => Exists(name, predicate);
         string Eq(SegmentValue operand) => operand.Kind switch
         {
             SegmentValueKind.String => $"v.kind = 'string' AND v.s = {DuckDbDialect.Text(operand.Text!)}",
@@ -132,18 +134,18 @@ public sealed class SegmentSqlCompiler
 
         return test.Op switch
         {
-            ValueOperator.IsSet => Exists("NOT v.item"),
-            ValueOperator.IsNotSet => "(NOT " + Exists("NOT v.item") + ")",
-            ValueOperator.Eq => Exists($"NOT v.item AND {Eq(test.Operand)}"),
-            ValueOperator.Neq => "(NOT " + Exists($"NOT v.item AND {Eq(test.Operand)}") + ")",
-            ValueOperator.In => Exists($"NOT v.item AND {AnyEq()}"),
-            ValueOperator.NotIn => "(NOT " + Exists($"NOT v.item AND {AnyEq()}") + ")",
+            ValueOperator.IsSet => Has("NOT v.item"),
+            ValueOperator.IsNotSet => "(NOT " + Has("NOT v.item") + ")",
+            ValueOperator.Eq => Has($"NOT v.item AND {Eq(test.Operand)}"),
+            ValueOperator.Neq => "(NOT " + Has($"NOT v.item AND {Eq(test.Operand)}") + ")",
+            ValueOperator.In => Has($"NOT v.item AND {AnyEq()}"),
+            ValueOperator.NotIn => "(NOT " + Has($"NOT v.item AND {AnyEq()}") + ")",
             ValueOperator.Gt or ValueOperator.Gte or ValueOperator.Lt or ValueOperator.Lte =>
-                Exists($"NOT v.item AND v.kind = 'number' AND v.n {Comparison(test.Op)} {Number(test.Operand.Number)}"),
-            ValueOperator.Contains => Exists(test.Operand.Kind == SegmentValueKind.String
+                Has($"NOT v.item AND v.kind = 'number' AND v.n {Comparison(test.Op)} {Number(test.Operand.Number)}"),
+            ValueOperator.Contains => Has(test.Operand.Kind == SegmentValueKind.String
                 ? $"((NOT v.item AND v.kind = 'string' AND contains(v.s, {DuckDbDialect.Text(test.Operand.Text!)})) OR (v.item AND {Eq(test.Operand)}))"
                 : $"v.item AND {Eq(test.Operand)}"),
-            _ => Exists($"NOT v.item AND v.kind = 'string' AND v.ts IS NOT NULL AND {DateTest(test, "v.ts")}"),
+            _ => Has($"NOT v.item AND v.kind = 'string' AND v.ts IS NOT NULL AND {DateTest(test, "v.ts")}"),
         };
     }
 

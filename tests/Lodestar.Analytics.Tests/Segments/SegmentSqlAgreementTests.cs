@@ -29,12 +29,7 @@ public sealed class SegmentSqlAgreementTests
     {
         var random = new Random(seed);
         using var world = RandomWorld(random);
-        var saved = new Dictionary<string, SegmentCondition>(StringComparer.Ordinal)
-        {
-            ["s1"] = Valid(random, 1, nested: false).Criteria,
-            ["s2"] = Valid(random, 1, nested: false).Criteria,
-        };
-        Func<string, SegmentCondition?> lookup = saved.GetValueOrDefault;
+        var lookup = SavedSegments(random);
         int nonEmpty = 0, notAll = 0;
         for (int i = 0; i < 60; i++)
         {
@@ -65,12 +60,7 @@ public sealed class SegmentSqlAgreementTests
     {
         var random = new Random(seed);
         using var world = RandomWorld(random);
-        var saved = new Dictionary<string, SegmentCondition>(StringComparer.Ordinal)
-        {
-            ["s1"] = Valid(random, 1, nested: false).Criteria,
-            ["s2"] = Valid(random, 1, nested: false).Criteria,
-        };
-        Func<string, SegmentCondition?> lookup = saved.GetValueOrDefault;
+        var lookup = SavedSegments(random);
         var persons = world.Profiles.Values.Take(12).Select(world.Facts).ToList();
         int scheduled = 0, changed = 0;
         for (int i = 0; i < 60; i++)
@@ -101,6 +91,17 @@ public sealed class SegmentSqlAgreementTests
         // Time-based criteria are common enough in the draw for this to test something.
         Assert.True(scheduled >= 50, $"only {scheduled} evaluations had a next change");
         Assert.True(changed >= 3, $"only {changed} scheduled instants changed the answer");
+    }
+
+    /// <summary>Two random saved segments, s1 and s2, for the criteria's segment conditions to name.</summary>
+    private static Func<string, SegmentCondition?> SavedSegments(Random random)
+    {
+        var saved = new Dictionary<string, SegmentCondition>(StringComparer.Ordinal)
+        {
+            ["s1"] = Valid(random, 1, nested: false).Criteria,
+            ["s2"] = Valid(random, 1, nested: false).Criteria,
+        };
+        return saved.GetValueOrDefault;
     }
 
     /// <summary>Random criteria the parser accepts (it refuses e.g. gt on the date attribute $firstSeen).</summary>
