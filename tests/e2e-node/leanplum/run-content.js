@@ -4,7 +4,7 @@
 // start, an inbox snapshot after every download, and every request with its answer.
 // Env: LODESTAR_URL, LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY, LODESTAR_USER_ID, LODESTAR_STEPS.
 'use strict'
-const { openBrowser, wait, until } = require('./sdk-browser')
+const { openBrowser, wait, until, report } = require('./sdk-browser')
 
 const baseUrl = process.env.LODESTAR_URL
 const appId = process.env.LODESTAR_APP_ID
@@ -61,13 +61,4 @@ async function main() {
   await settled()
 }
 
-main()
-  .then(() => {
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(0)
-  })
-  .catch((error) => {
-    result.error = String(error && error.stack || error)
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(1)
-  })
+report(main, result)

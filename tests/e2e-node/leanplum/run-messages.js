@@ -3,7 +3,7 @@
 // Env: LODESTAR_URL, LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY, LODESTAR_USER_ID, LODESTAR_PLAN (a user attribute).
 // Prints one JSON object: {received, shown: [{afterEvent, messageId, vars}], openedUrls, requests, error?}.
 'use strict'
-const { openBrowser, wait, until } = require('./sdk-browser')
+const { openBrowser, wait, until, report } = require('./sdk-browser')
 
 const baseUrl = process.env.LODESTAR_URL
 const appId = process.env.LODESTAR_APP_ID
@@ -52,13 +52,4 @@ async function main() {
   await until(() => requests.length > 0 && requests.every((r) => r.done), 'the last answers')
 }
 
-main()
-  .then(() => {
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(0)
-  })
-  .catch((error) => {
-    result.error = String(error && error.stack || error)
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(1)
-  })
+report(main, result)

@@ -2,7 +2,7 @@
 // one JSON object: what every SDK callback reported, and every request the SDK sent with the answer it got.
 // Env: LODESTAR_URL (http://127.0.0.1:port), LODESTAR_APP_ID, LODESTAR_PRODUCTION_KEY.
 'use strict'
-const { openBrowser, wait, until } = require('./sdk-browser')
+const { openBrowser, wait, until, report } = require('./sdk-browser')
 
 const baseUrl = process.env.LODESTAR_URL
 const appId = process.env.LODESTAR_APP_ID
@@ -75,13 +75,4 @@ async function main() {
   await until(() => requests.every((r) => r.done), 'the last answers')
 }
 
-main()
-  .then(() => {
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(0)
-  })
-  .catch((error) => {
-    result.error = String(error && error.stack || error)
-    process.stdout.write(JSON.stringify(result) + '\n')
-    process.exit(1)
-  })
+report(main, result)

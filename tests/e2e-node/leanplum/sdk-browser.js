@@ -46,4 +46,18 @@ async function until(condition, what, timeoutMs = 15000) {
   }
 }
 
-module.exports = { openBrowser, wait, until }
+/** Runs a script's main and prints its result as one JSON line (with the error, if any); exits 0 on success, 1 on failure. */
+function report(main, result) {
+  main()
+    .then(() => {
+      process.stdout.write(JSON.stringify(result) + '\n')
+      process.exit(0)
+    })
+    .catch((error) => {
+      result.error = String(error && error.stack || error)
+      process.stdout.write(JSON.stringify(result) + '\n')
+      process.exit(1)
+    })
+}
+
+module.exports = { openBrowser, wait, until, report }
