@@ -28,14 +28,16 @@ public sealed class SequenceProgress
     /// <summary>
     /// Waits until <see cref="Value"/> reaches <paramref name="sequence"/>, at most <paramref name="timeout"/>: then it
     /// returns all the same (a read answers with what is there rather than fail). Cancelling the token throws.
+    /// <paramref name="beforeEachWait"/> runs each time it is about to wait (e.g. to ask the producer to hurry).
     /// </summary>
-    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken, Action? beforeEachWait = null)
     {
         if (Value >= sequence) return;
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
         while (Value < sequence)
         {
+            beforeEachWait?.Invoke();
             Task moved;
             lock (_lock) moved = _moved.Task;
             if (Value >= sequence) return;

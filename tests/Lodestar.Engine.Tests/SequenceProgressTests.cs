@@ -19,6 +19,25 @@ public sealed class SequenceProgressTests
     }
 
     [Fact]
+    public async Task BeforeEachWait_RunsEachTimeTheWaiterIsStillShort_AndNotWhenReached()
+    {
+        var progress = new SequenceProgress();
+        int asked = 0;
+        await progress.WaitForAsync(0, Long, CancellationToken.None, () => asked++);
+        Assert.Equal(0, asked);
+
+        var waiting = progress.WaitForAsync(10, Long, CancellationToken.None, () => Interlocked.Increment(ref asked));
+        Assert.Equal(1, Volatile.Read(ref asked));
+        progress.Advance(5);
+        var deadline = DateTime.UtcNow + Long;
+        while (Volatile.Read(ref asked) < 2 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.Equal(2, Volatile.Read(ref asked)); // woken by 5, still short of 10: asks again
+        progress.Advance(10);
+        await waiting.WaitAsync(Long);
+        Assert.Equal(2, Volatile.Read(ref asked));
+    }
+
+    [Fact]
     public async Task ManyWaiters_ForDifferentSequences_EachWakeWhenTheirsIsReached()
     {
         var progress = new SequenceProgress();

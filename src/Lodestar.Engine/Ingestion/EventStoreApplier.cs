@@ -20,10 +20,8 @@ public sealed partial class EventStoreApplier : BackgroundService
     private readonly Channel<IReadOnlyList<StoredEvent>> _queue = Channel.CreateUnbounded<IReadOnlyList<StoredEvent>>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
-    private readonly Lock _waitersLock = new();
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SequenceProgress _applied = new();
     private volatile bool _flushRequested;
-    private long _applied;
 
     public EventStoreApplier(IEventStore events, EventLog log, IOptions<IngestionOptions> options, ILogger<EventStoreApplier> logger)
     {
@@ -34,7 +32,7 @@ public sealed partial class EventStoreApplier : BackgroundService
     }
 
     /// <summary>The sequence of the last event the event store holds.</summary>
-    public long AppliedSequence => Interlocked.Read(ref _applied);
+    public long AppliedSequence => _applied.Value;
 
     public void Enqueue(IReadOnlyList<StoredEvent> stored)
     {
@@ -44,26 +42,8 @@ public sealed partial class EventStoreApplier : BackgroundService
     public void Complete() => _queue.Writer.TryComplete();
 
     /// <summary>Waits until the store holds every event up to <paramref name="sequence"/>, asking for an early batch.</summary>
-    public async Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        while (AppliedSequence < sequence)
-        {
-            _flushRequested = true;
-            Task progress;
-            lock (_waitersLock) progress = _progress.Task;
-            if (AppliedSequence >= sequence) return;
-            try
-            {
-                await progress.WaitAsync(timer.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-        }
-    }
+    public Task WaitForAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _applied.WaitForAsync(sequence, timeout, cancellationToken, () => _flushRequested = true);
 
     /// <summary>The blocking form, for code already running on the ingestion writer.</summary>
     public void WaitFor(long sequence, TimeSpan timeout) => WaitForAsync(sequence, timeout, CancellationToken.None).GetAwaiter().GetResult();
@@ -84,9 +64,9 @@ public sealed partial class EventStoreApplier : BackgroundService
 
         _events.Append(batch);
         replayed += batch.Count;
-        _applied = _events.MaxSequence();
-        _log.Truncate(_applied);
-        if (replayed > 0) LogReplayed(_logger, replayed, _applied);
+        _applied.Advance(_events.MaxSequence());
+        _log.Truncate(_applied.Value);
+        if (replayed > 0) LogReplayed(_logger, replayed, _applied.Value);
         return base.StartAsync(cancellationToken);
     }
 
@@ -129,14 +109,8 @@ public sealed partial class EventStoreApplier : BackgroundService
             }
         }
 
-        Interlocked.Exchange(ref _applied, batch[^1].Sequence);
         _log.Truncate(batch[^1].Sequence);
-        lock (_waitersLock)
-        {
-            var done = _progress;
-            _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            done.TrySetResult();
-        }
+        _applied.Advance(batch[^1].Sequence);
     }
 
     [LoggerMessage(4001, LogLevel.Information, "Replayed {Count} logged events into the event store (now at {Sequence})")]
