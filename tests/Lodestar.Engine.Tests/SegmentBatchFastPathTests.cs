@@ -115,6 +115,14 @@ public sealed class SegmentBatchFastPathTests
         Assert.Null(SegmentBatchFastPath.TryRead(Encoding.UTF8.GetBytes(body), _validator, Now, out _));
 
     [Fact]
+    public void InvalidUtf8_IsLeftToTheFullParser()
+    {
+        byte[] body = Encoding.UTF8.GetBytes(Batch("""{"type":"track","userId":"u1","event":"E?","context":{"x":"?"}}"""));
+        body[Array.LastIndexOf(body, (byte)'?')] = 0xC3; // a lead byte with no continuation, inside the context
+        Assert.Null(SegmentBatchFastPath.TryRead(body, _validator, Now, out _));
+    }
+
+    [Fact]
     public void BatchSentAt_AfterTheMessages_CorrectsTheirClocks_AndTheWriteKeyIsRead()
     {
         string body = """

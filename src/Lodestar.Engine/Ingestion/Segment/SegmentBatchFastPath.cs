@@ -15,6 +15,12 @@ namespace Lodestar.Engine.Ingestion.Segment;
 /// </summary>
 public static class SegmentBatchFastPath
 {
+    // Contexts repeat per device: 64K distinct ones of up to 4 KB are kept decoded (tens of MB at most).
+    private static readonly RepeatedTextCache Contexts = new(65_536, 4096);
+
+    // Event names are few per app.
+    private static readonly RepeatedTextCache Names = new(16_384, 255);
+
     /// <summary>The batch's messages as events, or null when the body needs the full parser.</summary>
     public static List<IncomingEvent>? TryRead(ReadOnlySpan<byte> body, EventValidator validator, DateTimeOffset receivedAt, out string? writeKey)
     {
@@ -39,6 +45,8 @@ public static class SegmentBatchFastPath
 
     private static List<IncomingEvent>? Read(ReadOnlySpan<byte> body, EventValidator validator, DateTimeOffset receivedAt, ref string? writeKey)
     {
+        // Invalid UTF-8 is the full parser's to refuse; checked once here, slices of the body decode without checks.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return null;
         var reader = new Utf8JsonReader(body);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
         List<Fields>? messages = null;
@@ -114,12 +122,12 @@ public static class SegmentBatchFastPath
             reader.Read();
             bool ok = field switch
             {
-                FieldType => TryString(ref reader, out f.Type),
+                FieldType => TryType(ref reader, out f.Type),
                 FieldMessageId => TryString(ref reader, out f.MessageId),
                 FieldUserId => TryString(ref reader, out f.UserId),
                 FieldAnonymousId => TryString(ref reader, out f.AnonymousId),
-                FieldEvent => TryString(ref reader, out f.Event),
-                FieldName => TryString(ref reader, out f.Name),
+                FieldEvent => TryName(ref reader, out f.Event),
+                FieldName => TryName(ref reader, out f.Name),
                 FieldProperties => TryObject(ref reader, options, out f.Properties),
                 FieldTraits => TryObject(ref reader, options, out f.Traits),
                 FieldContext => TrySlice(ref reader, out f.Context),
@@ -137,7 +145,7 @@ public static class SegmentBatchFastPath
         return f;
     }
 
-    private static IncomingEvent? ToEvent(Fields f, ReadOnlySpan<byte> body, EventValidator validator, DateTimeOffset receivedAt, DateTimeOffset? batchSentAt)
+    private static IncomingEvent? ToEvent(in Fields f, ReadOnlySpan<byte> body, EventValidator validator, DateTimeOffset receivedAt, DateTimeOffset? batchSentAt)
     {
         string name;
         PropertiesSlice properties;
@@ -171,7 +179,7 @@ public static class SegmentBatchFastPath
             Timestamp = timestamp is null ? receivedAt : sentAt is null ? timestamp.Value : receivedAt - (sentAt.Value - timestamp.Value),
             Value = properties.Value,
             PropertiesJson = properties.Length > 0 ? Encoding.UTF8.GetString(body.Slice(properties.Start, properties.Length)) : null,
-            ContextJson = f.Context.Length > 0 ? Encoding.UTF8.GetString(body.Slice(f.Context.Start, f.Context.Length)) : null,
+            ContextJson = f.Context.Length > 0 ? Contexts.Get(body.Slice(f.Context.Start, f.Context.Length)) : null,
             Source = "segment",
             Internal = f.Type is EventTypes.Identify,
         };
@@ -189,6 +197,23 @@ public static class SegmentBatchFastPath
     private static bool TryString(ref Utf8JsonReader reader, out string? value)
     {
         value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+    }
+
+    private static bool TryType(ref Utf8JsonReader reader, out string? type)
+    {
+        type = reader.TokenType != JsonTokenType.String ? null :
+            reader.ValueTextEquals("track"u8) ? EventTypes.Track :
+            reader.ValueTextEquals("page"u8) ? EventTypes.Page :
+            reader.ValueTextEquals("screen"u8) ? EventTypes.Screen :
+            reader.ValueTextEquals("identify"u8) ? EventTypes.Identify :
+            reader.GetString();
+        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+    }
+
+    private static bool TryName(ref Utf8JsonReader reader, out string? name)
+    {
+        name = reader.TokenType != JsonTokenType.String ? null : reader.ValueIsEscaped ? reader.GetString() : Names.Get(reader.ValueSpan);
         return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
     }
 
@@ -304,7 +329,7 @@ public static class SegmentBatchFastPath
 
     private readonly record struct PropertiesSlice(int Start, int Length, double? Value);
 
-    private sealed class Fields
+    private struct Fields
     {
         public int Start;
         public int Length;
