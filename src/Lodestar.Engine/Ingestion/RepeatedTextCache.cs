@@ -8,12 +8,15 @@ namespace Lodestar.Engine.Ingestion;
 /// One string instance for a UTF-8 text that recurs: a device sends the same <c>context</c> with every event, so
 /// decoding it once and sharing the string saves most of an event's allocation, the memory of the events in flight
 /// between the log, the store and the profile fold, and makes the fold's "same context as last time" check a
-/// reference compare. Bounded: past <c>capacity</c> texts it starts over. Thread-safe.
+/// reference compare. Bounded: once the texts kept would pass <c>maxBytes</c> it starts over. Thread-safe.
 /// </summary>
-public sealed class RepeatedTextCache(int capacity, int maxTextBytes)
+public sealed class RepeatedTextCache(long maxBytes, int maxTextBytes)
 {
+    // What one entry costs besides its text: the entry, its dictionary node, two object headers.
+    private const int EntryOverhead = 96;
+
     private readonly ConcurrentDictionary<ulong, Entry> _entries = new();
-    private int _count;
+    private long _bytes;
 
     /// <summary>The text of <paramref name="utf8"/>, the same instance as last time when it was seen before.</summary>
     public string Get(ReadOnlySpan<byte> utf8)
@@ -27,10 +30,11 @@ public sealed class RepeatedTextCache(int capacity, int maxTextBytes)
         }
 
         string text = Encoding.UTF8.GetString(utf8);
-        if (Interlocked.Increment(ref _count) > capacity)
+        long size = utf8.Length + (2L * text.Length) + EntryOverhead;
+        if (Interlocked.Add(ref _bytes, size) > maxBytes)
         {
             _entries.Clear();
-            Interlocked.Exchange(ref _count, 1);
+            Interlocked.Exchange(ref _bytes, size);
         }
 
         _entries.TryAdd(hash, new Entry(utf8.ToArray(), text));

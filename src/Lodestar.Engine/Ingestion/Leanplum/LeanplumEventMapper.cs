@@ -18,7 +18,7 @@ public sealed class LeanplumEventMapper(EventValidator validator)
     public const string Source = "leanplum";
 
     // A device's context is the same text for every item of its batches: one shared string (see RepeatedTextCache).
-    private static readonly RepeatedTextCache Contexts = new(65_536, 4096);
+    private static readonly RepeatedTextCache Contexts = new(64L << 20, 4096);
 
     /// <summary>The actions this mapper turns into events.</summary>
     public static readonly IReadOnlySet<string> TrackingActions = new HashSet<string>(StringComparer.Ordinal)

@@ -15,11 +15,11 @@ namespace Lodestar.Engine.Ingestion.Segment;
 /// </summary>
 public static class SegmentBatchFastPath
 {
-    // Contexts repeat per device: 64K distinct ones of up to 4 KB are kept decoded (tens of MB at most).
-    private static readonly RepeatedTextCache Contexts = new(65_536, 4096);
+    // Contexts repeat per device: recent ones of up to 4 KB are kept decoded, 64 MB of them at most.
+    private static readonly RepeatedTextCache Contexts = new(64L << 20, 4096);
 
     // Event names are few per app.
-    private static readonly RepeatedTextCache Names = new(16_384, 255);
+    private static readonly RepeatedTextCache Names = new(4L << 20, 1024);
 
     /// <summary>The batch's messages as events, or null when the body needs the full parser.</summary>
     public static List<IncomingEvent>? TryRead(ReadOnlySpan<byte> body, EventValidator validator, DateTimeOffset receivedAt, out string? writeKey)
