@@ -34,9 +34,18 @@ public sealed partial class EventStoreApplier : BackgroundService
     /// <summary>The sequence of the last event the event store holds.</summary>
     public long AppliedSequence => _applied.Value;
 
+    /// <summary>
+    /// Queues logged events for the store. When the store has fallen more than
+    /// <see cref="IngestionOptions.MaxStoreBacklogEvents"/> behind (a long checkpoint, a slow disk), holds the caller
+    /// (the ingestion writer) until it catches up, at most <see cref="IngestionOptions.StoreBacklogWait"/> a time, so
+    /// the events waiting in memory stay bounded: back-pressure instead of a heap that grows with the lag.
+    /// </summary>
     public void Enqueue(IReadOnlyList<StoredEvent> stored)
     {
         _queue.Writer.TryWrite(stored);
+        if (stored.Count == 0) return;
+        long caughtUp = stored[^1].Sequence - _options.MaxStoreBacklogEvents;
+        if (_applied.Value < caughtUp) _applied.WaitForAsync(caughtUp, _options.StoreBacklogWait, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public void Complete() => _queue.Writer.TryComplete();

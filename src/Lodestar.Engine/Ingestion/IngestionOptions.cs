@@ -40,6 +40,16 @@ public sealed class IngestionOptions
     [Range(1, 10_000_000)]
     public int StoreBatchEvents { get; set; } = 20_000;
 
+    /// <summary>
+    /// Most events logged but not yet in the event store before the writer waits for the store (back-pressure: bounds
+    /// the memory they hold when the store lags, e.g. during a checkpoint).
+    /// </summary>
+    [Range(1000, 100_000_000)]
+    public int MaxStoreBacklogEvents { get; set; } = 250_000;
+
+    /// <summary>Longest the writer waits for the store at a time when it is over the backlog (then it goes on).</summary>
+    public TimeSpan StoreBacklogWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long the log-to-store mover waits to gather a larger batch (readers can ask it not to wait).</summary>
     public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 

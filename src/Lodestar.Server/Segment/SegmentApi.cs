@@ -48,6 +48,18 @@ public static class SegmentApi
         if (body is null)
             return Problems.TooLarge($"The body is larger than {limit / 1024} KB, the limit for {(type is null ? "a batch" : "one message")}. Split it into smaller batches.");
 
+        if (type is null && SegmentBatchFastPath.TryRead(body, validator, time.GetUtcNow(), out string? bodyKey) is { } fast)
+        {
+            // The common shape, read in one pass; anything unusual (or wrong) takes the full parser below.
+            string? key = WriteKeyFromHeader(context.Request) ?? bodyKey;
+            if (string.IsNullOrEmpty(key))
+                return Problems.Unauthorized("Send the app's Segment write key as the Basic-auth user name, or as writeKey in the body.");
+            if (apps.FindByKey(key) is not { Kind: KeyKind.SegmentWriteKey } app)
+                return Problems.Unauthorized("The write key is not valid. Use the app's segmentWriteKey.");
+            var stored = await pipeline.IngestAsync(app.App.Id, fast, context.RequestAborted);
+            return TypedResults.Ok(new SegmentResponse(true, fast.Count, stored.Count(o => o == IngestOutcome.Duplicate)));
+        }
+
         JsonDocument document;
         try
         {

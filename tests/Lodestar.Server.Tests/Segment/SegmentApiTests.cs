@@ -191,6 +191,18 @@ public sealed class SegmentApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_WriteKeyInBody_IsAccepted_WrongOrMissingKeyIs401()
+    {
+        using var anonymous = _factory.CreateClient();
+        string Batch(string key) => $$"""{"writeKey":"{{key}}","batch":[{"type":"track","userId":"bk","event":"E","messageId":"bk-1"}]}""";
+        var ok = await (await anonymous.PostJsonAsync("/v1/batch", Batch(_app.WriteKey))).JsonAsync();
+        Assert.Equal(1, ok.GetProperty("accepted").GetInt32());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostJsonAsync("/v1/batch", Batch(_app.ProductionKey))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostJsonAsync("/v1/batch", """{"batch":[{"type":"track","userId":"bk","event":"E"}]}""")).StatusCode);
+        Assert.Equal(1, (await EventsOf("bk")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task AppKey_NeverReachesAnotherAppsData()
     {
         var other = await _factory.CreateAppAsync("Other");

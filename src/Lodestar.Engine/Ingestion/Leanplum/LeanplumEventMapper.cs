@@ -17,6 +17,9 @@ public sealed class LeanplumEventMapper(EventValidator validator)
 {
     public const string Source = "leanplum";
 
+    // A device's context is the same text for every item of its batches: one shared string (see RepeatedTextCache).
+    private static readonly RepeatedTextCache Contexts = new(64L << 20, 4096);
+
     /// <summary>The actions this mapper turns into events.</summary>
     public static readonly IReadOnlySet<string> TrackingActions = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -339,7 +342,7 @@ public sealed class LeanplumEventMapper(EventValidator validator)
 
             WriteText(w, "ip", clientIp);
             if (args.Bool("limitTracking") is { } limitTracking) w.WriteBoolean("limitTracking", limitTracking);
-        });
+        }, Contexts);
     }
 
     private static string? WithCampaign(string? context, JsonElement source)
@@ -395,7 +398,7 @@ public sealed class LeanplumEventMapper(EventValidator validator)
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    private static string JsonObjectText(Action<Utf8JsonWriter> write)
+    private static string JsonObjectText(Action<Utf8JsonWriter> write, RepeatedTextCache? repeated = null)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
@@ -406,6 +409,6 @@ public sealed class LeanplumEventMapper(EventValidator validator)
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return repeated is null ? Encoding.UTF8.GetString(buffer.WrittenSpan) : repeated.Get(buffer.WrittenSpan);
     }
 }
