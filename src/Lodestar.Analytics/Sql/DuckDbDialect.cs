@@ -124,6 +124,13 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         bool[] tie = plan.Steps.Select(s => plan.Steps.Count(o => o.Name == s.Name) > 1).ToArray();
         string entryBreakdown = plan.Breakdown is null ? "NULL::VARCHAR" : "s0.b0";
         var sql = new StringBuilder();
+        if (!plan.AnyOrder && !tie.Any(x => x) && plan.Breakdown is null && !attributes && scope.PersonFilter is null)
+        {
+            // The common shape (strict order, distinct step names, no breakdown) goes step by step on stored keys.
+            StepByStep(plan, scope, flags, names, sql);
+            return Labeled(plan, sql);
+        }
+
         sql.Append($"""
             WITH ev AS (
                 SELECT {PersonId(scope)} AS pid, e.time AS t, {(tie.Any(x => x) || plan.Breakdown is not null ? EventKey : "NULL::HUGEINT")} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
@@ -185,6 +192,68 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, s0.t0 AS r0 FROM s0)");
         }
 
+        return Labeled(plan, sql);
+    }
+
+    /// <summary>
+    /// The funnel of <see cref="FunnelBase"/> for strict order, distinct step names, no breakdown, attributes or
+    /// segment filter, without resolving merged persons on every event: the entries are reduced per stored person key
+    /// first (a person's first entry is the earliest of its keys' firsts) and then resolved; each later step scans only
+    /// its own event name and joins the events by stored key to the persons still in the funnel, every key of a person
+    /// carrying that person's times (the keys of a person are exactly the inverse of the override mapping).
+    /// </summary>
+    private static void StepByStep(FunnelPlan plan, SqlScope scope, List<string> flags, List<string> names, StringBuilder sql)
+    {
+        int n = plan.Steps.Count;
+        string window = $"INTERVAL {plan.WindowSeconds} SECOND";
+        string to = Timestamp(plan.Range.To);
+        // Exclusions still read the events with resolved persons; an unreferenced CTE costs nothing.
+        sql.Append($"""
+            WITH ev AS NOT MATERIALIZED (
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {string.Join(", ", flags)}
+                {From(scope, true, false)}
+                WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {to} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
+            ),
+            f0 AS (
+                SELECT e.person_key AS sk, min(e.time) AS t
+                FROM events e
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND {Match(plan.Steps[0], scope)}
+                GROUP BY e.person_key
+            ),
+            s0 AS (
+            """);
+        sql.Append(scope.HasOverrides
+            ? $"    SELECT coalesce(o.person_key, f0.sk) AS pid, min(f0.t) AS t0 FROM f0 LEFT JOIN {KeyOverrides} o ON o.old_key = f0.sk GROUP BY 1\n)"
+            : "    SELECT f0.sk AS pid, f0.t AS t0 FROM f0\n)");
+        var reach = new List<string> { "s0.t0 AS r0" };
+        for (int k = 1; k < n; k++)
+        {
+            string carried = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.t{j}"));
+            string keys = scope.HasOverrides
+                ? $"SELECT s.pid AS sk, s.* FROM s{k - 1} s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
+                  $"UNION ALL SELECT o.old_key, s.* FROM s{k - 1} s JOIN {KeyOverrides} o ON o.person_key = s.pid"
+                : $"SELECT s.pid AS sk, s.* FROM s{k - 1} s";
+            sql.Append($"""
+                ,
+                k{k - 1} AS ({keys}),
+                s{k} AS (
+                    SELECT s.pid, {carried}, min(e.time) AS t{k}
+                    FROM k{k - 1} s JOIN events e ON e.person_key = s.sk AND e.time >= s.t{k - 1} AND e.time <= s.t0 + {window}
+                    WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {to} + {window} AND {Match(plan.Steps[k], scope)}
+                    GROUP BY ALL
+                )
+                """);
+            reach.Add($"s{k}.t{k} AS r{k}");
+        }
+
+        sql.Append(",\nchain AS (SELECT s0.pid, NULL::VARCHAR AS b, " + string.Join(", ", reach) + " FROM s0 " +
+            string.Concat(Enumerable.Range(1, n - 1).Select(k => $"LEFT JOIN s{k} ON s{k}.pid = s0.pid ")) + ")");
+    }
+
+    /// <summary>Appends the exclusions and the breakdown labels to CTEs ending in <c>chain</c>, ending in <c>labeled</c>.</summary>
+    private static string Labeled(FunnelPlan plan, StringBuilder sql)
+    {
+        string window = $"INTERVAL {plan.WindowSeconds} SECOND";
         string final = "chain";
         if (plan.Exclusions.Count > 0)
         {
