@@ -332,6 +332,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     public string Paths(PathsPlan plan, SqlScope scope)
     {
+        if (scope.PersonFilter is null) return PathsOnStoredKeys(plan, scope);
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string anchorKey = plan.FromStart ? "min" : "max";
         string take = plan.FromStart ? "arg_min" : "arg_max";
@@ -347,6 +348,55 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 FROM ev JOIN anchor a ON a.pid = ev.pid AND ev.k {(plan.FromStart ? ">=" : "<=")} a.k
                 GROUP BY ev.pid
             )
+            SELECT path, count(*) AS persons FROM paths GROUP BY path
+            """;
+    }
+
+    /// <summary>
+    /// <see cref="Paths"/> without a segment filter. The anchor (a person's first, or last, anchor event by time then
+    /// arrival) is found per stored person key and then resolved, and every key of a person carries it, so the events
+    /// join by stored key. The path is the top <c>depth</c> events by time alone (a 64-bit key, far cheaper than the
+    /// 128-bit (time, seq) key) together with the <c>depth + 1</c> nearest times: when those are all distinct, the
+    /// first <c>depth</c> events are unique and ordered by time exactly; a person with equal times among them (rare) is
+    /// recomputed with the exact (time, seq) key.
+    /// </summary>
+    private static string PathsOnStoredKeys(PathsPlan plan, SqlScope scope)
+    {
+        string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
+        string where = Where(scope, plan.Range.From, plan.Range.To) + exclude;
+        bool first = plan.FromStart;
+        string pick = first ? "min" : "max";
+        string take = first ? "arg_min" : "arg_max";
+        string cmp = first ? ">" : "<";
+        string anchors = scope.HasOverrides
+            ? $"SELECT coalesce(o.person_key, f.sk) AS pid, {pick}(f.k) AS k FROM f LEFT JOIN {KeyOverrides} o ON o.old_key = f.sk GROUP BY 1"
+            : "SELECT f.sk AS pid, f.k FROM f";
+        string keys = scope.HasOverrides
+            ? $"SELECT s.pid AS sk, s.* FROM anchor s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
+              $"UNION ALL SELECT o.old_key, s.* FROM anchor s JOIN {KeyOverrides} o ON o.person_key = s.pid"
+            : "SELECT s.pid AS sk, s.* FROM anchor s";
+        return $"""
+            WITH f AS (
+                SELECT e.person_key AS sk, {pick}({EventKey}) AS k
+                FROM events e
+                WHERE {where} AND e.name = {Text(plan.Anchor)}
+                GROUP BY e.person_key
+            ),
+            anchor0 AS ({anchors}),
+            anchor AS (SELECT pid, k, (k >> 40)::BIGINT AS t, (k & 1099511627775)::BIGINT AS q FROM anchor0),
+            keys AS ({keys}),
+            ev AS NOT MATERIALIZED (
+                SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n
+                FROM events e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
+                WHERE {where}
+            ),
+            top AS (SELECT pid, {take}(n, t, {plan.Depth}) AS path, {pick}(t, {plan.Depth + 1}) AS times FROM ev GROUP BY pid),
+            tied AS (
+                SELECT pid, {take}(n, (t::HUGEINT << 40) + q, {plan.Depth}) AS path FROM ev
+                WHERE pid IN (SELECT pid FROM top WHERE len(list_distinct(times)) < len(times))
+                GROUP BY pid
+            ),
+            paths AS (SELECT pid, path FROM top WHERE len(list_distinct(times)) = len(times) UNION ALL SELECT pid, path FROM tied)
             SELECT path, count(*) AS persons FROM paths GROUP BY path
             """;
     }
