@@ -78,18 +78,27 @@ string a = $"'{demo.Id}'";
 // Persons by the integer key the store writes on every event, merged-away keys resolved through the key overrides.
 const string Persons = "FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key";
 const string Pid = "coalesce(o.person_key, e.person_key)";
+string rangeStart = $"TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}'", rangeEnd = $"TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'";
+// The stored keys of the resolved persons of a CTE (pid, ...): the survivors' own keys unless merged away, and the
+// keys merged into them. Funnel and paths floors join events by stored key to these, as the engine does.
+static string KeysOf(string cte) =>
+    $"SELECT s.pid AS sk, s.* FROM {cte} s WHERE s.pid NOT IN (SELECT old_key FROM person_key_overrides) " +
+    $"UNION ALL SELECT o.old_key, s.* FROM {cte} s JOIN person_key_overrides o ON o.person_key = s.pid";
 
 var cases = new (string Name, string Path, string Body, string FloorSql, Func<JsonElement, string> Answer, double Goal)[]
 {
     ("funnel: 3 steps, 7d window", "funnels",
         $$"""{"steps": [{"event": "View Product"}, {"event": "Add to Cart"}, {"event": "Purchase"}], "window": "7d", "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH ev AS (SELECT {Pid} AS pid, e.time AS t, e.name AS n {Persons}
-                    WHERE e.app_id = {a} AND NOT e.internal AND e.name IN ('View Product', 'Add to Cart', 'Purchase')
-                      AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time <= TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' + INTERVAL 7 DAY),
-             s0 AS (SELECT pid, min(t) AS t0 FROM ev WHERE n = 'View Product' AND t < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}' GROUP BY pid),
-             s1 AS (SELECT s0.pid, s0.t0, min(ev.t) AS t1 FROM s0 JOIN ev ON ev.pid = s0.pid AND ev.n = 'Add to Cart' AND ev.t >= s0.t0 AND ev.t <= s0.t0 + INTERVAL 7 DAY GROUP BY s0.pid, s0.t0),
-             s2 AS (SELECT s1.pid FROM s1 JOIN ev ON ev.pid = s1.pid AND ev.n = 'Purchase' AND ev.t >= s1.t1 AND ev.t <= s1.t0 + INTERVAL 7 DAY GROUP BY s1.pid)
+        WITH f0 AS (SELECT e.person_key AS sk, min(e.time) AS t FROM events e
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'View Product' AND e.time >= {rangeStart} AND e.time < {rangeEnd} GROUP BY e.person_key),
+             s0 AS (SELECT coalesce(o.person_key, f0.sk) AS pid, min(f0.t) AS t0 FROM f0 LEFT JOIN person_key_overrides o ON o.old_key = f0.sk GROUP BY 1),
+             k0 AS ({KeysOf("s0")}),
+             s1 AS (SELECT s.pid, s.t0, min(e.time) AS t1 FROM k0 s JOIN events e ON e.person_key = s.sk AND e.time >= s.t0 AND e.time <= s.t0 + INTERVAL 7 DAY
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'Add to Cart' AND e.time >= {rangeStart} GROUP BY s.pid, s.t0),
+             k1 AS ({KeysOf("s1")}),
+             s2 AS (SELECT s.pid FROM k1 s JOIN events e ON e.person_key = s.sk AND e.time >= s.t1 AND e.time <= s.t0 + INTERVAL 7 DAY
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'Purchase' AND e.time >= {rangeStart} GROUP BY s.pid)
         SELECT (SELECT count(*) FROM s0) || ',' || (SELECT count(*) FROM s1) || ',' || (SELECT count(*) FROM s2)
         """,
         json => string.Join(",", json.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("persons").GetInt64())), 0.5),
@@ -132,10 +141,17 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
     ("paths: after App Open, depth 4", "paths",
         $$"""{"startEvent": "App Open", "depth": 4, "maxNodesPerStep": 10, "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH ev AS (SELECT {Pid} AS pid, e.time AS t, e.seq AS q, e.name AS n {Persons}
-                    WHERE e.app_id = {a} AND NOT e.internal AND e.time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND e.time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'),
-             a AS (SELECT pid, min((epoch_us(t)::HUGEINT << 40) + q) AS k FROM ev WHERE n = 'App Open' GROUP BY pid),
-             p AS (SELECT ev.pid, arg_min(ev.n, (epoch_us(ev.t)::HUGEINT << 40) + ev.q, 4) AS path FROM ev JOIN a ON a.pid = ev.pid AND (epoch_us(ev.t)::HUGEINT << 40) + ev.q >= a.k GROUP BY ev.pid)
+        WITH f AS (SELECT e.person_key AS sk, min((epoch_us(e.time)::HUGEINT << 40) + e.seq) AS k FROM events e
+                   WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'App Open' AND e.time >= {rangeStart} AND e.time < {rangeEnd} GROUP BY e.person_key),
+             a0 AS (SELECT coalesce(o.person_key, f.sk) AS pid, min(f.k) AS k FROM f LEFT JOIN person_key_overrides o ON o.old_key = f.sk GROUP BY 1),
+             a AS (SELECT pid, k, (k >> 40)::BIGINT AS t, (k & 1099511627775)::BIGINT AS q FROM a0),
+             ak AS ({KeysOf("a")}),
+             ev AS NOT MATERIALIZED (SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n FROM events e
+                    JOIN ak a ON a.sk = e.person_key AND (epoch_us(e.time) > a.t OR (epoch_us(e.time) = a.t AND e.seq >= a.q))
+                    WHERE e.app_id = {a} AND NOT e.internal AND e.time >= {rangeStart} AND e.time < {rangeEnd}),
+             top AS (SELECT pid, arg_min(n, t, 4) AS path, min(t, 5) AS times FROM ev GROUP BY pid),
+             tied AS (SELECT pid, arg_min(n, (t::HUGEINT << 40) + q, 4) AS path FROM ev WHERE pid IN (SELECT pid FROM top WHERE len(list_distinct(times)) < len(times)) GROUP BY pid),
+             p AS (SELECT path FROM top WHERE len(list_distinct(times)) = len(times) UNION ALL SELECT path FROM tied)
         SELECT count(DISTINCT path) || ',' || count(*) FROM p
         """,
         json => $"{json.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("step").GetInt32() == 0).Sum(n => n.GetProperty("persons").GetInt64())}", 1.0),

@@ -195,6 +195,42 @@ public sealed class FunnelTests : IDisposable
         Assert.True(expected[0] > 20 && expected[^1] > 0, "the random history should exercise every step");
     }
 
+    /// <summary>
+    /// Distinct step names take the step-by-step plan on stored person keys: random histories with ties, shuffled
+    /// arrival, merge chains (a key merged into one that is merged on) and a merge back into a merged-away key, or none.
+    /// </summary>
+    [Theory]
+    [InlineData(4, true)]
+    [InlineData(5, true)]
+    [InlineData(6, false)]
+    public async Task Funnel_DistinctSteps_MatchesBruteForceReference_OnRandomHistories(int seed, bool merges)
+    {
+        var random = new Random(seed);
+        var start = EventLog.T("2024-01-01T00:00:00Z");
+        var rows = new List<(string Person, string Name, DateTimeOffset Time)>();
+        for (int p = 0; p < 90; p++)
+        {
+            int count = random.Next(0, 10);
+            for (int i = 0; i < count; i++)
+                rows.Add(($"p{p:00}", "ABCD"[random.Next(4)].ToString(), start.AddHours(random.Next(0, 12 * 24) / 2.0 - 24)));
+        }
+
+        foreach (var (person, name, time) in rows.OrderBy(_ => random.Next())) _log.Add(person, name, time.ToString("O"));
+        if (merges)
+        {
+            for (int p = 0; p < 90; p += 6) _log.Merge($"p{p:00}", $"p{p + 1:00}");
+            for (int p = 1; p < 90; p += 12) _log.Merge($"p{p:00}", $"p{p + 2:00}"); // chains: p00 → p01 → p03
+            _log.Merge("p03", "p00"); // back into a key merged away before
+        }
+
+        string[] steps = ["A", "B", "C"];
+        var query = Funnel("2d", steps) with { To = EventLog.T("2024-01-08T00:00:00Z") };
+        var expected = FunnelReference.Persons(_log, steps, query.From!.Value, query.To!.Value, TimeSpan.FromDays(2));
+
+        Assert.Equal(expected, await Persons(query));
+        Assert.True(expected[0] > 20 && expected[^1] > 0, "the random history should exercise every step");
+    }
+
     private static System.Text.Json.JsonElement Json(string text) => System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
 }
 

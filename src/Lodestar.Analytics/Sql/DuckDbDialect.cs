@@ -124,8 +124,17 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         bool[] tie = plan.Steps.Select(s => plan.Steps.Count(o => o.Name == s.Name) > 1).ToArray();
         string entryBreakdown = plan.Breakdown is null ? "NULL::VARCHAR" : "s0.b0";
         var sql = new StringBuilder();
+        if (!plan.AnyOrder && !tie.Any(x => x) && plan.Breakdown is null && !attributes && scope.PersonFilter is null)
+        {
+            // The common shape (strict order, distinct step names, no breakdown) goes step by step on stored keys.
+            StepByStep(plan, scope, flags, names, sql);
+            return Labeled(plan, sql);
+        }
+
+        // Not materialized: each step scans with its own name filter pushed into the scan, cheaper than writing out the
+        // events of every step name once (the demo funnel in this shape: 1.3-1.4x less CPU on the 10M events).
         sql.Append($"""
-            WITH ev AS (
+            WITH ev AS NOT MATERIALIZED (
                 SELECT {PersonId(scope)} AS pid, e.time AS t, {(tie.Any(x => x) || plan.Breakdown is not null ? EventKey : "NULL::HUGEINT")} AS k, {breakdown} AS bv, {string.Join(", ", flags)}
                 {From(scope, true, attributes)}
                 WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {Timestamp(plan.Range.To)} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
@@ -185,6 +194,68 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             sql.Append($",\nchain AS (SELECT s0.pid, {entryBreakdown} AS b, s0.t0 AS r0 FROM s0)");
         }
 
+        return Labeled(plan, sql);
+    }
+
+    /// <summary>
+    /// The funnel of <see cref="FunnelBase"/> for strict order, distinct step names, no breakdown, attributes or
+    /// segment filter, without resolving merged persons on every event: the entries are reduced per stored person key
+    /// first (a person's first entry is the earliest of its keys' firsts) and then resolved; each later step scans only
+    /// its own event name and joins the events by stored key to the persons still in the funnel, every key of a person
+    /// carrying that person's times (the keys of a person are exactly the inverse of the override mapping).
+    /// </summary>
+    private static void StepByStep(FunnelPlan plan, SqlScope scope, List<string> flags, List<string> names, StringBuilder sql)
+    {
+        int n = plan.Steps.Count;
+        string window = $"INTERVAL {plan.WindowSeconds} SECOND";
+        string to = Timestamp(plan.Range.To);
+        // Exclusions still read the events with resolved persons; an unreferenced CTE costs nothing.
+        sql.Append($"""
+            WITH ev AS NOT MATERIALIZED (
+                SELECT {PersonId(scope)} AS pid, e.time AS t, {string.Join(", ", flags)}
+                {From(scope, true, false)}
+                WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {to} + {window} AND e.name IN ({string.Join(", ", names.Select(Text))})
+            ),
+            f0 AS (
+                SELECT e.person_key AS sk, min(e.time) AS t
+                FROM events e
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND {Match(plan.Steps[0], scope)}
+                GROUP BY e.person_key
+            ),
+            s0 AS (
+            """);
+        sql.Append(scope.HasOverrides
+            ? $"    SELECT coalesce(o.person_key, f0.sk) AS pid, min(f0.t) AS t0 FROM f0 LEFT JOIN {KeyOverrides} o ON o.old_key = f0.sk GROUP BY 1\n)"
+            : "    SELECT f0.sk AS pid, f0.t AS t0 FROM f0\n)");
+        var reach = new List<string> { "s0.t0 AS r0" };
+        for (int k = 1; k < n; k++)
+        {
+            string carried = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.t{j}"));
+            string keys = scope.HasOverrides
+                ? $"SELECT s.pid AS sk, s.* FROM s{k - 1} s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
+                  $"UNION ALL SELECT o.old_key, s.* FROM s{k - 1} s JOIN {KeyOverrides} o ON o.person_key = s.pid"
+                : $"SELECT s.pid AS sk, s.* FROM s{k - 1} s";
+            sql.Append($"""
+                ,
+                k{k - 1} AS ({keys}),
+                s{k} AS (
+                    SELECT s.pid, {carried}, min(e.time) AS t{k}
+                    FROM k{k - 1} s JOIN events e ON e.person_key = s.sk AND e.time >= s.t{k - 1} AND e.time <= s.t0 + {window}
+                    WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {to} + {window} AND {Match(plan.Steps[k], scope)}
+                    GROUP BY ALL
+                )
+                """);
+            reach.Add($"s{k}.t{k} AS r{k}");
+        }
+
+        sql.Append(",\nchain AS (SELECT s0.pid, NULL::VARCHAR AS b, " + string.Join(", ", reach) + " FROM s0 " +
+            string.Concat(Enumerable.Range(1, n - 1).Select(k => $"LEFT JOIN s{k} ON s{k}.pid = s0.pid ")) + ")");
+    }
+
+    /// <summary>Appends the exclusions and the breakdown labels to CTEs ending in <c>chain</c>, ending in <c>labeled</c>.</summary>
+    private static string Labeled(FunnelPlan plan, StringBuilder sql)
+    {
+        string window = $"INTERVAL {plan.WindowSeconds} SECOND";
         string final = "chain";
         if (plan.Exclusions.Count > 0)
         {
@@ -263,6 +334,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     public string Paths(PathsPlan plan, SqlScope scope)
     {
+        if (scope.PersonFilter is null) return PathsOnStoredKeys(plan, scope);
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string anchorKey = plan.FromStart ? "min" : "max";
         string take = plan.FromStart ? "arg_min" : "arg_max";
@@ -278,6 +350,55 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 FROM ev JOIN anchor a ON a.pid = ev.pid AND ev.k {(plan.FromStart ? ">=" : "<=")} a.k
                 GROUP BY ev.pid
             )
+            SELECT path, count(*) AS persons FROM paths GROUP BY path
+            """;
+    }
+
+    /// <summary>
+    /// <see cref="Paths"/> without a segment filter. The anchor (a person's first, or last, anchor event by time then
+    /// arrival) is found per stored person key and then resolved, and every key of a person carries it, so the events
+    /// join by stored key. The path is the top <c>depth</c> events by time alone (a 64-bit key, far cheaper than the
+    /// 128-bit (time, seq) key) together with the <c>depth + 1</c> nearest times: when those are all distinct, the
+    /// first <c>depth</c> events are unique and ordered by time exactly; a person with equal times among them (rare) is
+    /// recomputed with the exact (time, seq) key.
+    /// </summary>
+    private static string PathsOnStoredKeys(PathsPlan plan, SqlScope scope)
+    {
+        string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
+        string where = Where(scope, plan.Range.From, plan.Range.To) + exclude;
+        bool first = plan.FromStart;
+        string pick = first ? "min" : "max";
+        string take = first ? "arg_min" : "arg_max";
+        string cmp = first ? ">" : "<";
+        string anchors = scope.HasOverrides
+            ? $"SELECT coalesce(o.person_key, f.sk) AS pid, {pick}(f.k) AS k FROM f LEFT JOIN {KeyOverrides} o ON o.old_key = f.sk GROUP BY 1"
+            : "SELECT f.sk AS pid, f.k FROM f";
+        string keys = scope.HasOverrides
+            ? $"SELECT s.pid AS sk, s.* FROM anchor s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
+              $"UNION ALL SELECT o.old_key, s.* FROM anchor s JOIN {KeyOverrides} o ON o.person_key = s.pid"
+            : "SELECT s.pid AS sk, s.* FROM anchor s";
+        return $"""
+            WITH f AS (
+                SELECT e.person_key AS sk, {pick}({EventKey}) AS k
+                FROM events e
+                WHERE {where} AND e.name = {Text(plan.Anchor)}
+                GROUP BY e.person_key
+            ),
+            anchor0 AS ({anchors}),
+            anchor AS (SELECT pid, k, (k >> 40)::BIGINT AS t, (k & 1099511627775)::BIGINT AS q FROM anchor0),
+            keys AS ({keys}),
+            ev AS NOT MATERIALIZED (
+                SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n
+                FROM events e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
+                WHERE {where}
+            ),
+            top AS (SELECT pid, {take}(n, t, {plan.Depth}) AS path, {pick}(t, {plan.Depth + 1}) AS times FROM ev GROUP BY pid),
+            tied AS (
+                SELECT pid, {take}(n, (t::HUGEINT << 40) + q, {plan.Depth}) AS path FROM ev
+                WHERE pid IN (SELECT pid FROM top WHERE len(list_distinct(times)) < len(times))
+                GROUP BY pid
+            ),
+            paths AS (SELECT pid, path FROM top WHERE len(list_distinct(times)) = len(times) UNION ALL SELECT pid, path FROM tied)
             SELECT path, count(*) AS persons FROM paths GROUP BY path
             """;
     }
