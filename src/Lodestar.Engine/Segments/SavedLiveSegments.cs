@@ -47,8 +47,17 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
             _saved = saved;
             _byId = saved.ToDictionary(s => s.Id, s => s.Criteria, StringComparer.Ordinal);
             _lookup = id => _byId.GetValueOrDefault(id);
+            // Equal sets of names become one object, so the grains gather each set's events once per evaluation.
+            var shared = new List<IReadOnlySet<string>>();
+            IReadOnlySet<string> Shared(IReadOnlySet<string> names)
+            {
+                foreach (var known in shared) if (known.SetEquals(names)) return known;
+                shared.Add(names);
+                return names;
+            }
+
             Segments = [.. saved.Select(s => new LiveSegment(s.Id, s.Name, $"{s.UpdatedAt.UtcTicks}:{s.CriteriaJson}",
-                SegmentEvaluator.ReferencedEvents(s.Criteria, _lookup),
+                Shared(SegmentEvaluator.ReferencedEvents(s.Criteria, _lookup)),
                 SegmentEvaluator.Walk(s.Criteria, _lookup).Any(node => node is AttributeCondition or TechnologyCondition or SessionsCondition)))];
             var names = new HashSet<string>(StringComparer.Ordinal);
             TimeSpan? retention = TimeSpan.Zero;
@@ -69,10 +78,7 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
         public override TimeSpan? Retention { get; }
 
-        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now)
-        {
-            var criteria = _saved[index].Criteria;
-            return (SegmentEvaluator.Matches(criteria, facts, now, _lookup), SegmentEvaluator.NextChangeAt(criteria, facts, now, _lookup));
-        }
+        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now) =>
+            SegmentEvaluator.Evaluate(_saved[index].Criteria, facts, events, now, _lookup);
     }
 }
