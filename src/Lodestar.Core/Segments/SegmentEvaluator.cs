@@ -243,14 +243,17 @@ public static class SegmentEvaluator
             case AllCondition all:
             {
                 bool result = true;
-                foreach (var c in all.Conditions) result &= EvaluateWithNext(c, facts, events, now, segments, depth + 1, ref next);
+                // Indexed, not foreach: an interface enumerator would be allocated per node per evaluation.
+                var conditions = all.Conditions;
+                for (int i = 0; i < conditions.Count; i++) result &= EvaluateWithNext(conditions[i], facts, events, now, segments, depth + 1, ref next);
                 return result;
             }
 
             case AnyCondition any:
             {
                 bool result = false;
-                foreach (var c in any.Conditions) result |= EvaluateWithNext(c, facts, events, now, segments, depth + 1, ref next);
+                var conditions = any.Conditions;
+                for (int i = 0; i < conditions.Count; i++) result |= EvaluateWithNext(conditions[i], facts, events, now, segments, depth + 1, ref next);
                 return result;
             }
 
