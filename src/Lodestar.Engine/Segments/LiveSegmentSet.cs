@@ -14,6 +14,13 @@ public abstract class LiveSegmentSet
     /// <summary>Names of the events any criterion refers to; other events are never kept.</summary>
     public abstract IReadOnlySet<string> EventNames { get; }
 
+    /// <summary>
+    /// Names of the events whose properties some criterion reads (property filters, aggregates of a property). Events of
+    /// the other names are kept without their properties: no answer can depend on them, and parsing and holding them is
+    /// most of a kept event's cost.
+    /// </summary>
+    public abstract IReadOnlySet<string> PropertyEventNames { get; }
+
     /// <summary>How far back events matter (the longest window); null when some criterion looks at all time.</summary>
     public abstract TimeSpan? Retention { get; }
 

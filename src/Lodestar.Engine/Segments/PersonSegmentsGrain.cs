@@ -54,7 +54,7 @@ public sealed class PersonSegmentsGrain(
             await EnsureLoadedAsync(set, batch.FirstSequence - 1).ConfigureAwait(true);
             foreach (var e in batch.Events)
             {
-                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e));
+                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e, set.PropertyEventNames.Contains(e.Name)));
             }
         }
 
@@ -100,7 +100,8 @@ public sealed class PersonSegmentsGrain(
         {
             await LoadAsync(set, bound).ConfigureAwait(true);
         }
-        else if (!ReferenceEquals(set, _set) && (_set is null || !set.EventNames.SetEquals(_set.EventNames) || set.Retention != _set.Retention))
+        else if (!ReferenceEquals(set, _set) && (_set is null || !set.EventNames.SetEquals(_set.EventNames) || set.Retention != _set.Retention ||
+                 !set.PropertyEventNames.SetEquals(_set.PropertyEventNames)))
         {
             // The definitions changed what must be kept: read the kept events again, up to what this grain has seen.
             await LoadAsync(set, _lastSequence).ConfigureAwait(true);
@@ -119,7 +120,7 @@ public sealed class PersonSegmentsGrain(
         {
             var loaded = await history.LoadAsync(_appId, _personId, set.EventNames, bound).ConfigureAwait(true);
             loaded.Sort((a, b) => a.Event.Time != b.Event.Time ? a.Event.Time.CompareTo(b.Event.Time) : a.Sequence.CompareTo(b.Sequence));
-            _events = [.. loaded.Select(e => e.Event)];
+            _events = [.. loaded.Select(e => e.Event.Properties is not null && !set.PropertyEventNames.Contains(e.Event.Name) ? e.Event with { Properties = null } : e.Event)];
             _sequences = [.. loaded.Select(e => e.Sequence)];
         }
 
@@ -136,10 +137,11 @@ public sealed class PersonSegmentsGrain(
         _sequences.Insert(at, sequence);
     }
 
-    private static PersonEvent Parse(TrackedEvent e)
+    /// <summary>The event as segments see it; its properties only when some criterion reads properties of its name.</summary>
+    private static PersonEvent Parse(TrackedEvent e, bool withProperties)
     {
         JsonObject? properties = null;
-        if (!string.IsNullOrEmpty(e.PropertiesJson))
+        if (withProperties && !string.IsNullOrEmpty(e.PropertiesJson))
         {
             try
             {

@@ -70,6 +70,25 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
             EventNames = names;
             Retention = retention;
+            var withProperties = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var segment in saved)
+            {
+                foreach (var node in SegmentEvaluator.Walk(segment.Criteria, _lookup))
+                {
+                    switch (node)
+                    {
+                        case EventCondition e:
+                            if (e.Match.Filters.Count > 0 || e.Aggregate is { Property: not AggregateTest.EventValue }) withProperties.Add(e.Match.Event);
+                            break;
+                        case SequenceCondition s:
+                            if (s.Did.Filters.Count > 0) withProperties.Add(s.Did.Event);
+                            if (s.ThenNot.Filters.Count > 0) withProperties.Add(s.ThenNot.Event);
+                            break;
+                    }
+                }
+            }
+
+            PropertyEventNames = withProperties;
         }
 
         public override IReadOnlyList<LiveSegment> Segments { get; }
@@ -77,6 +96,8 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
         public override IReadOnlySet<string> EventNames { get; }
 
         public override TimeSpan? Retention { get; }
+
+        public override IReadOnlySet<string> PropertyEventNames { get; }
 
         public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now) =>
             SegmentEvaluator.Evaluate(_saved[index].Criteria, facts, events, now, _lookup);
