@@ -31,12 +31,12 @@ Console.WriteLine($"{persons:N0} persons, {events:N0} events over {names.Length}
 var baseline = await RunAsync(0);
 var measured = await RunAsync(segmentCount);
 Console.WriteLine();
-Console.WriteLine("| segments | events/s processed | ingestion acked events/s | lag after last ack s | warm-up (5 past events per person) s | managed heap per person KB | members at end | process CPU µs per live event |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| segments | events/s processed | ingestion acked events/s | lag after last ack s | warm-up (5 past events per person) s | managed heap per person KB | members at end | process CPU µs per live event | managed KB allocated per live event |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var r in new[] { baseline, measured })
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Segments} | {r.ProcessedRate:N0} | {r.AckRate:N0} | {r.Lag:N2} | {r.WarmUp:N1} | {r.HeapPerPersonKb:N2} | {r.Members:N0} | {r.CpuPerEventUs:N1} |"));
+        $"| {r.Segments} | {r.ProcessedRate:N0} | {r.AckRate:N0} | {r.Lag:N2} | {r.WarmUp:N1} | {r.HeapPerPersonKb:N2} | {r.Members:N0} | {r.CpuPerEventUs:N1} | {r.AllocatedPerEventKb:N1} |"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -75,12 +75,14 @@ async Task<Result> RunAsync(int segmentsDefined)
     // CPU time of the whole process (every thread) over the live stream: on a shared machine it moves far less with
     // the load than the wall-clock rate does.
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     watch.Restart();
     await SendAsync(stream);
     double acked = watch.Elapsed.TotalSeconds;
     await Drain();
     double processed = watch.Elapsed.TotalSeconds;
     double cpuPerEventUs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / events;
+    double allocatedPerEventKb = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1024.0 / events;
     long members = Enumerable.Range(0, segmentsDefined).Sum(i => (long)memberships.Members(app.Id, $"s{i}").Count);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{segmentsDefined} segments: acked in {acked:N1} s, processed in {processed:N1} s; {members:N0} memberships"));
@@ -94,7 +96,7 @@ async Task<Result> RunAsync(int segmentsDefined)
         // Left for the OS to clean.
     }
 
-    return new Result(segmentsDefined, events / processed, events / acked, processed - acked, warmUp, (heapAfter - heapBefore) / 1024.0 / persons, members, cpuPerEventUs);
+    return new Result(segmentsDefined, events / processed, events / acked, processed - acked, warmUp, (heapAfter - heapBefore) / 1024.0 / persons, members, cpuPerEventUs, allocatedPerEventKb);
 
     string Name(Random random)
     {
@@ -180,4 +182,4 @@ static string TemplateCriteria(int i, string[] names)
     };
 }
 
-internal sealed record Result(int Segments, double ProcessedRate, double AckRate, double Lag, double WarmUp, double HeapPerPersonKb, long Members, double CpuPerEventUs);
+internal sealed record Result(int Segments, double ProcessedRate, double AckRate, double Lag, double WarmUp, double HeapPerPersonKb, long Members, double CpuPerEventUs, double AllocatedPerEventKb);

@@ -13,15 +13,21 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     {
         _database = database;
         using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        // Layout for the engine's commits, which touch rows of persons all over the key space at every step: one B-tree
+        // per table that readers need, none more. Current memberships are keyed by person (the grains and the users API
+        // read a person's memberships; listing a segment's members, done when a segment is deleted, scans). The history
+        // is append-only in commit order with no index: its readers (a person's history, erasure) are rare and scan,
+        // where an index by person made every commit dirty nearly every page of that index.
+        MigrateMembersToPersonKey(connection, transaction);
         SqliteDatabase.Execute(connection, """
             CREATE TABLE IF NOT EXISTS segment_members (
                 app_id TEXT NOT NULL,
-                segment_id TEXT NOT NULL,
                 person_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
                 entered_at TEXT NOT NULL,
-                PRIMARY KEY (app_id, segment_id, person_id)
+                PRIMARY KEY (app_id, person_id, segment_id)
             ) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS segment_members_person ON segment_members (app_id, person_id);
             CREATE TABLE IF NOT EXISTS segment_member_history (
                 id INTEGER PRIMARY KEY,
                 app_id TEXT NOT NULL,
@@ -30,7 +36,7 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 entered INTEGER NOT NULL,
                 at TEXT NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS segment_member_history_person ON segment_member_history (app_id, person_id);
+            DROP INDEX IF EXISTS segment_member_history_person;
             CREATE TABLE IF NOT EXISTS segment_timers (
                 app_id TEXT NOT NULL,
                 person_id TEXT NOT NULL,
@@ -44,7 +50,33 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 fingerprint TEXT NOT NULL,
                 PRIMARY KEY (app_id, segment_id)
             ) WITHOUT ROWID;
-            """);
+            """, transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Files written before the person key keep memberships under (app, segment, person) with a second index by
+    /// (app, person): their rows move to the person-keyed table, in the transaction that creates it.
+    /// </summary>
+    private static void MigrateMembersToPersonKey(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var probe = connection.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'segment_members_person'";
+        if (probe.ExecuteScalar() is null) return;
+        SqliteDatabase.Execute(connection, """
+            CREATE TABLE segment_members_by_person (
+                app_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                entered_at TEXT NOT NULL,
+                PRIMARY KEY (app_id, person_id, segment_id)
+            ) WITHOUT ROWID;
+            INSERT INTO segment_members_by_person (app_id, person_id, segment_id, entered_at)
+                SELECT app_id, person_id, segment_id, entered_at FROM segment_members ORDER BY app_id, person_id, segment_id;
+            DROP TABLE segment_members;
+            ALTER TABLE segment_members_by_person RENAME TO segment_members;
+            """, transaction);
     }
 
     public long Cursor
@@ -93,11 +125,11 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         {
             var list = changes as IReadOnlyList<SegmentMembershipChange> ?? [.. changes];
             using var enter = new RowsStatement(connection, transaction, 4, values => $"""
-                INSERT INTO segment_members (app_id, segment_id, person_id, entered_at) VALUES {values}
-                ON CONFLICT (app_id, segment_id, person_id) DO NOTHING
+                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at) VALUES {values}
+                ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
                 """);
             using var leave = new RowsStatement(connection, transaction, 3, values => $"""
-                DELETE FROM segment_members WHERE (app_id, segment_id, person_id) IN (SELECT column1, column2, column3 FROM (VALUES {values}))
+                DELETE FROM segment_members WHERE (app_id, person_id, segment_id) IN (SELECT column1, column2, column3 FROM (VALUES {values}))
                 """);
             using var history = new RowsStatement(connection, transaction, 5, values => $"""
                 INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES {values}
@@ -123,8 +155,8 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 if (state.Insert is { } at) inserts.Add((key.App, key.Segment, key.Person, at));
             }
 
-            leave.Execute(deletes, 0, deletes.Count, (row, _) => [row.App, row.Segment, row.Person]);
-            enter.Execute(inserts, 0, inserts.Count, (row, _) => [row.App, row.Segment, row.Person, Text(row.At)]);
+            leave.Execute(deletes, 0, deletes.Count, (row, _) => [row.App, row.Person, row.Segment]);
+            enter.Execute(inserts, 0, inserts.Count, (row, _) => [row.App, row.Person, row.Segment, Text(row.At)]);
             history.Execute(list, 0, list.Count, (change, row) => [change.AppId, change.SegmentId, change.PersonId, change.Entered ? 1L : 0L, Text(change.At)]);
         }
 

@@ -6,8 +6,11 @@ public sealed record EventMatch(string Event, IReadOnlyList<PropertyFilter> Filt
     public bool Matches(PersonEvent e, DateTimeOffset now)
     {
         if (!string.Equals(e.Name, Event, StringComparison.Ordinal)) return false;
-        foreach (var filter in Filters)
+        // Indexed, not foreach: this runs for every kept event of every evaluation, and an interface enumerator is an allocation.
+        var filters = Filters;
+        for (int i = 0; i < filters.Count; i++)
         {
+            var filter = filters[i];
             if (!filter.Test.Matches(SegmentValue.From(e.Properties?[filter.Property]), now)) return false;
         }
 

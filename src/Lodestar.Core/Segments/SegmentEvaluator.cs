@@ -32,6 +32,23 @@ public static class SegmentEvaluator
         return next;
     }
 
+    /// <summary>
+    /// <see cref="Matches"/> and <see cref="NextChangeAt"/> in one walk of the criteria and one pass over the events of
+    /// each behavioral condition, over <paramref name="events"/> (in time order) instead of <c>facts.Events</c>: what the
+    /// real-time engine calls for each segment it re-evaluates. Gives exactly the two answers of those methods (a property
+    /// test checks it on random criteria and histories).
+    /// </summary>
+    public static (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(
+        SegmentCondition criteria, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now, Func<string, SegmentCondition?>? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(criteria);
+        ArgumentNullException.ThrowIfNull(facts);
+        ArgumentNullException.ThrowIfNull(events);
+        DateTimeOffset? next = null;
+        bool matches = EvaluateWithNext(criteria, facts, events, now, segments, 0, ref next);
+        return (matches, next);
+    }
+
     /// <summary>The event names the criteria look at (through nested segments too), so a real-time engine keeps only those.</summary>
     public static IReadOnlySet<string> ReferencedEvents(SegmentCondition criteria, Func<string, SegmentCondition?>? segments = null)
     {
@@ -211,6 +228,144 @@ public static class SegmentEvaluator
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Evaluate and NextChange together: every child is visited (no short cut), since the next change time needs them all;
+    /// the answer of each node is the one Evaluate gives.
+    /// </summary>
+    private static bool EvaluateWithNext(
+        SegmentCondition condition, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now,
+        Func<string, SegmentCondition?>? segments, int depth, ref DateTimeOffset? next)
+    {
+        switch (condition)
+        {
+            case AllCondition all:
+            {
+                bool result = true;
+                // Indexed, not foreach: an interface enumerator would be allocated per node per evaluation.
+                var conditions = all.Conditions;
+                for (int i = 0; i < conditions.Count; i++) result &= EvaluateWithNext(conditions[i], facts, events, now, segments, depth + 1, ref next);
+                return result;
+            }
+
+            case AnyCondition any:
+            {
+                bool result = false;
+                var conditions = any.Conditions;
+                for (int i = 0; i < conditions.Count; i++) result |= EvaluateWithNext(conditions[i], facts, events, now, segments, depth + 1, ref next);
+                return result;
+            }
+
+            case NotCondition not:
+                return !EvaluateWithNext(not.Condition, facts, events, now, segments, depth + 1, ref next);
+            case AttributeCondition a:
+            {
+                var value = facts.Attribute(a.Attribute);
+                if (a.Test.IsDateTest && value.Date is { } date && a.Test.NextDateChange(date, now) is { } change)
+                {
+                    next = ValueTest.Earliest(next, change, now);
+                }
+
+                return a.Test.Matches(value, now);
+            }
+
+            case EventCondition e:
+                return EvaluateEventWithNext(e, events, now, ref next);
+            case SequenceCondition s:
+                return EvaluateSequenceWithNext(s, events, now, ref next);
+            case SegmentMembershipCondition m:
+                return depth < MaxDepth && segments?.Invoke(m.SegmentId) is { } nested &&
+                       EvaluateWithNext(nested, facts, events, now, segments, depth + 1, ref next);
+            default:
+                // Attribute-free leaves (technology, sessions, bucket) never change with time alone.
+                return Evaluate(condition, facts, now, segments, depth);
+        }
+    }
+
+    private static bool EvaluateEventWithNext(EventCondition condition, IReadOnlyList<PersonEvent> events, DateTimeOffset now, ref DateTimeOffset? next)
+    {
+        if (condition.Window.From is { } from) next = ValueTest.Earliest(next, from, now);
+        if (condition.Window.To is { } to) next = ValueTest.Earliest(next, to, now);
+        long count = 0;
+        long valued = 0;
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        DateTimeOffset? first = null, last = null;
+        for (int i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!condition.Match.Matches(e, now)) continue;
+            next = ValueTest.Earliest(next, e.Time, now);
+            if (condition.Window.Within is { } within) next = ValueTest.Earliest(next, e.Time + within, now);
+            if (condition.Occurrence?.Test.NextDateChange(e.Time, now) is { } passes) next = ValueTest.Earliest(next, passes, now);
+            if (!condition.Window.Contains(e.Time, now)) continue;
+            count++;
+            first ??= e.Time;
+            last = e.Time;
+            if (condition.Aggregate is { } aggregate && AggregateInput(aggregate, e) is { } x)
+            {
+                valued++;
+                sum += x;
+                min = Math.Min(min, x);
+                max = Math.Max(max, x);
+            }
+        }
+
+        if (condition.Aggregate is { } test)
+        {
+            if (valued == 0) return false;
+            double result = test.Function switch
+            {
+                AggregateFunction.Sum => sum,
+                AggregateFunction.Avg => sum / valued,
+                AggregateFunction.Min => min,
+                _ => max,
+            };
+            return test.Matches(result);
+        }
+
+        if (condition.Occurrence is { } occurrence)
+        {
+            return (occurrence.First ? first : last) is { } time && occurrence.Test.MatchesDate(time, now);
+        }
+
+        return (condition.Count ?? DidOnce).Matches(count);
+    }
+
+    private static bool EvaluateSequenceWithNext(SequenceCondition condition, IReadOnlyList<PersonEvent> events, DateTimeOffset now, ref DateTimeOffset? next)
+    {
+        bool matches = false;
+        for (int i = 0; i < events.Count; i++)
+        {
+            var a = events[i];
+            if (condition.Did.Matches(a, now))
+            {
+                next = ValueTest.Earliest(next, a.Time, now);
+                next = ValueTest.Earliest(next, a.Time + condition.Within, now);
+            }
+            else
+            {
+                if (condition.ThenNot.Matches(a, now)) next = ValueTest.Earliest(next, a.Time, now);
+                continue;
+            }
+
+            if (matches || a.Time + condition.Within > now) continue;
+            var end = a.Time + condition.Within;
+            bool followed = false;
+            for (int j = 0; j < events.Count; j++)
+            {
+                var b = events[j];
+                if (b.Time >= a.Time && b.Time <= end && condition.ThenNot.Matches(b, now))
+                {
+                    followed = true;
+                    break;
+                }
+            }
+
+            if (!followed) matches = true;
+        }
+
+        return matches;
     }
 
     private static void NextChange(

@@ -14,20 +14,30 @@ public abstract class LiveSegmentSet
     /// <summary>Names of the events any criterion refers to; other events are never kept.</summary>
     public abstract IReadOnlySet<string> EventNames { get; }
 
+    /// <summary>
+    /// Names of the events whose properties some criterion reads (property filters, aggregates of a property). Events of
+    /// the other names are kept without their properties: no answer can depend on them, and parsing and holding them is
+    /// most of a kept event's cost.
+    /// </summary>
+    public abstract IReadOnlySet<string> PropertyEventNames { get; }
+
     /// <summary>How far back events matter (the longest window); null when some criterion looks at all time.</summary>
     public abstract TimeSpan? Retention { get; }
 
     /// <summary>
     /// Whether the person is in the segment at <paramref name="now"/> (<paramref name="index"/> into
-    /// <see cref="Segments"/>), and the earliest time that can change with no new event.
+    /// <see cref="Segments"/>), and the earliest time that can change with no new event. <paramref name="events"/>
+    /// are the person's kept events of the segment's <see cref="LiveSegment.Events"/> names, in time order (the
+    /// evaluation reads events only from them, and the profile part from <paramref name="facts"/>).
     /// </summary>
-    public abstract (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now);
+    public abstract (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now);
 }
 
 /// <summary>
 /// One segment of a <see cref="LiveSegmentSet"/>: the events its criteria name (nested segments included) and
 /// whether they look at the profile (attributes, technology, sessions). Its answer can change only through those,
-/// or through time passing, so the grain evaluates it again only then.
+/// or through time passing, so the grain evaluates it again only then. Segments naming the same events share one
+/// <see cref="Events"/> set (the same object), so a grain gathers those events once per evaluation.
 /// </summary>
 public sealed record LiveSegment(string Id, string Name, string Fingerprint, IReadOnlySet<string> Events, bool UsesProfile);
 

@@ -33,7 +33,6 @@ public sealed class PersonSegmentsGrain(
     // Each segment's own next change time, for the set it was computed with.
     private LiveSegmentSet? _nextFor;
     private DateTimeOffset?[] _next = [];
-    private HashSet<string> _definedIds = [];
     private DateTimeOffset? _due;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -55,7 +54,7 @@ public sealed class PersonSegmentsGrain(
             await EnsureLoadedAsync(set, batch.FirstSequence - 1).ConfigureAwait(true);
             foreach (var e in batch.Events)
             {
-                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e));
+                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e, set.PropertyEventNames.Contains(e.Name)));
             }
         }
 
@@ -101,7 +100,8 @@ public sealed class PersonSegmentsGrain(
         {
             await LoadAsync(set, bound).ConfigureAwait(true);
         }
-        else if (!ReferenceEquals(set, _set) && (_set is null || !set.EventNames.SetEquals(_set.EventNames) || set.Retention != _set.Retention))
+        else if (!ReferenceEquals(set, _set) && (_set is null || !set.EventNames.SetEquals(_set.EventNames) || set.Retention != _set.Retention ||
+                 !set.PropertyEventNames.SetEquals(_set.PropertyEventNames)))
         {
             // The definitions changed what must be kept: read the kept events again, up to what this grain has seen.
             await LoadAsync(set, _lastSequence).ConfigureAwait(true);
@@ -120,7 +120,7 @@ public sealed class PersonSegmentsGrain(
         {
             var loaded = await history.LoadAsync(_appId, _personId, set.EventNames, bound).ConfigureAwait(true);
             loaded.Sort((a, b) => a.Event.Time != b.Event.Time ? a.Event.Time.CompareTo(b.Event.Time) : a.Sequence.CompareTo(b.Sequence));
-            _events = [.. loaded.Select(e => e.Event)];
+            _events = [.. loaded.Select(e => e.Event.Properties is not null && !set.PropertyEventNames.Contains(e.Event.Name) ? e.Event with { Properties = null } : e.Event)];
             _sequences = [.. loaded.Select(e => e.Sequence)];
         }
 
@@ -137,10 +137,11 @@ public sealed class PersonSegmentsGrain(
         _sequences.Insert(at, sequence);
     }
 
-    private static PersonEvent Parse(TrackedEvent e)
+    /// <summary>The event as segments see it; its properties only when some criterion reads properties of its name.</summary>
+    private static PersonEvent Parse(TrackedEvent e, bool withProperties)
     {
         JsonObject? properties = null;
-        if (!string.IsNullOrEmpty(e.PropertiesJson))
+        if (withProperties && !string.IsNullOrEmpty(e.PropertiesJson))
         {
             try
             {
@@ -175,15 +176,24 @@ public sealed class PersonSegmentsGrain(
             }
         }
 
+        var current = _memberships!;
         if (!ReferenceEquals(_nextFor, set))
         {
             _nextFor = set;
             _next = new DateTimeOffset?[set.Segments.Count];
-            _definedIds = new HashSet<string>(set.Segments.Select(s => s.Id), StringComparer.Ordinal);
             arrived = null;
+            // A deleted segment's memberships are ended in the store by the router; forget them here. Memberships of
+            // other ids can only come with new definitions or a load from the store, both of which lead here.
+            var defined = new HashSet<string>(set.Segments.Select(s => s.Id), StringComparer.Ordinal);
+            List<string>? deleted = null;
+            foreach (var id in current.Keys)
+            {
+                if (!defined.Contains(id)) (deleted ??= []).Add(id);
+            }
+
+            if (deleted is not null) foreach (var id in deleted) current.Remove(id);
         }
 
-        var current = _memberships!;
         var segmentsOfSet = set.Segments;
         var scratch = EvaluationScratch.Rent();
         ProfileFacts? profile = null;
@@ -204,10 +214,9 @@ public sealed class PersonSegmentsGrain(
                 }
 
                 facts = Facts(profile?.Facts);
-                scratch.ForgetFacts();
             }
 
-            var (matches, next) = set.Evaluate(i, Only(scratch, facts, segment.Events), now);
+            var (matches, next) = set.Evaluate(i, facts, scratch.EventsOf(_events, segment.Events), now);
             _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
@@ -215,15 +224,6 @@ public sealed class PersonSegmentsGrain(
             else current.Remove(segment.Id);
             (transitions ??= []).Add(new MembershipTransition(segment.Id, segment.Name, matches, now));
         }
-
-        // A deleted segment's memberships are ended in the store by the router; forget them here.
-        List<string>? deleted = null;
-        foreach (var id in current.Keys)
-        {
-            if (!_definedIds.Contains(id)) (deleted ??= []).Add(id);
-        }
-
-        if (deleted is not null) foreach (var id in deleted) current.Remove(id);
 
         // The per-name index is rebuilt per call (nearly every call brings new events); its buffers go back to the thread.
         scratch.Return();
@@ -237,27 +237,6 @@ public sealed class PersonSegmentsGrain(
         if (profile is not null) _ids = (profile.UserId, profile.AnonymousId);
         else if (_ids is null && projector.Read(_appId, _personId, ProfilePart) is { } read) _ids = (read.UserId, read.AnonymousId);
         return new PersonUpdate(transitions, timerChanged, dueAt, _ids?.UserId, _ids?.AnonymousId);
-    }
-
-    /// <summary>
-    /// The facts with only the events of <paramref name="names"/> (in the same time order). Every event or sequence
-    /// condition first compares the event's name, so events of other names can never count for the segment.
-    /// </summary>
-    private PersonFacts Only(EvaluationScratch scratch, PersonFacts facts, IReadOnlySet<string> names)
-    {
-        if (scratch.FactsFor(names) is { } shared) return shared;
-        var only = new PersonFacts
-        {
-            PersonId = facts.PersonId,
-            Attributes = facts.Attributes,
-            Technology = facts.Technology,
-            Sessions = facts.Sessions,
-            FirstSeen = facts.FirstSeen,
-            LastActive = facts.LastActive,
-            Events = scratch.EventsOf(_events, names),
-        };
-        scratch.Keep(names, only);
-        return only;
     }
 
     private static bool Overlap(IReadOnlySet<string> names, HashSet<string> arrived)
@@ -305,9 +284,9 @@ public sealed class PersonSegmentsGrain(
     private sealed record ProfileFacts(PersonFacts Facts, string? UserId, string? AnonymousId);
 
     /// <summary>
-    /// Buffers for one evaluation, one set per thread: the kept events split by name, each segment's events, and the
-    /// facts per set of names (segments naming the same events share them). A grain evaluates without awaiting, so the
-    /// buffers serve one evaluation at a time, and a person keeps no memory for them between calls.
+    /// Buffers for one evaluation, one set per thread: the kept events split by name, and the events of each set of names
+    /// (segments naming the same events share one set object, so its events are gathered once). A grain evaluates without
+    /// awaiting, so the buffers serve one evaluation at a time, and a person keeps no memory for them between calls.
     /// </summary>
     private sealed class EvaluationScratch
     {
@@ -317,7 +296,7 @@ public sealed class PersonSegmentsGrain(
         private static EvaluationScratch? t_free;
 
         private readonly Dictionary<string, List<PersonEvent>> _byName = new(StringComparer.Ordinal);
-        private readonly Dictionary<IReadOnlySet<string>, PersonFacts> _facts = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<IReadOnlySet<string>, List<PersonEvent>> _merged = new(ReferenceEqualityComparer.Instance);
         private readonly List<List<PersonEvent>> _lists = [];
         private int _listsUsed;
         private bool _indexed;
@@ -339,17 +318,10 @@ public sealed class PersonSegmentsGrain(
 
             _listsUsed = 0;
             _byName.Clear();
-            _facts.Clear();
+            _merged.Clear();
             _indexed = false;
             t_free = this;
         }
-
-        public PersonFacts? FactsFor(IReadOnlySet<string> names) => _facts.GetValueOrDefault(names);
-
-        public void Keep(IReadOnlySet<string> names, PersonFacts facts) => _facts[names] = facts;
-
-        /// <summary>The facts change (the profile was read): the ones built so far no longer serve.</summary>
-        public void ForgetFacts() => _facts.Clear();
 
         /// <summary><paramref name="events"/> of the given names, in their order.</summary>
         public IReadOnlyList<PersonEvent> EventsOf(List<PersonEvent> events, IReadOnlySet<string> names)
@@ -357,12 +329,14 @@ public sealed class PersonSegmentsGrain(
             if (names.Count == 0) return [];
             if (names.Count > 1)
             {
+                if (_merged.TryGetValue(names, out var known)) return known;
                 var merged = List();
                 foreach (var e in events)
                 {
                     if (names.Contains(e.Name)) merged.Add(e);
                 }
 
+                _merged[names] = merged;
                 return merged;
             }
 

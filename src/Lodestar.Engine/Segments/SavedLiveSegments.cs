@@ -47,8 +47,17 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
             _saved = saved;
             _byId = saved.ToDictionary(s => s.Id, s => s.Criteria, StringComparer.Ordinal);
             _lookup = id => _byId.GetValueOrDefault(id);
+            // Equal sets of names become one object, so the grains gather each set's events once per evaluation.
+            var shared = new List<IReadOnlySet<string>>();
+            IReadOnlySet<string> Shared(IReadOnlySet<string> names)
+            {
+                foreach (var known in shared) if (known.SetEquals(names)) return known;
+                shared.Add(names);
+                return names;
+            }
+
             Segments = [.. saved.Select(s => new LiveSegment(s.Id, s.Name, $"{s.UpdatedAt.UtcTicks}:{s.CriteriaJson}",
-                SegmentEvaluator.ReferencedEvents(s.Criteria, _lookup),
+                Shared(SegmentEvaluator.ReferencedEvents(s.Criteria, _lookup)),
                 SegmentEvaluator.Walk(s.Criteria, _lookup).Any(node => node is AttributeCondition or TechnologyCondition or SessionsCondition)))];
             var names = new HashSet<string>(StringComparer.Ordinal);
             TimeSpan? retention = TimeSpan.Zero;
@@ -61,6 +70,25 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
             EventNames = names;
             Retention = retention;
+            var withProperties = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var segment in saved)
+            {
+                foreach (var node in SegmentEvaluator.Walk(segment.Criteria, _lookup))
+                {
+                    switch (node)
+                    {
+                        case EventCondition e:
+                            if (e.Match.Filters.Count > 0 || e.Aggregate is { Property: not AggregateTest.EventValue }) withProperties.Add(e.Match.Event);
+                            break;
+                        case SequenceCondition s:
+                            if (s.Did.Filters.Count > 0) withProperties.Add(s.Did.Event);
+                            if (s.ThenNot.Filters.Count > 0) withProperties.Add(s.ThenNot.Event);
+                            break;
+                    }
+                }
+            }
+
+            PropertyEventNames = withProperties;
         }
 
         public override IReadOnlyList<LiveSegment> Segments { get; }
@@ -69,10 +97,9 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
         public override TimeSpan? Retention { get; }
 
-        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, DateTimeOffset now)
-        {
-            var criteria = _saved[index].Criteria;
-            return (SegmentEvaluator.Matches(criteria, facts, now, _lookup), SegmentEvaluator.NextChangeAt(criteria, facts, now, _lookup));
-        }
+        public override IReadOnlySet<string> PropertyEventNames { get; }
+
+        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now) =>
+            SegmentEvaluator.Evaluate(_saved[index].Criteria, facts, events, now, _lookup);
     }
 }

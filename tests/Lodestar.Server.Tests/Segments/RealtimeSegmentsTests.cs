@@ -168,6 +168,33 @@ public sealed class RealtimeSegmentsTests
     }
 
     [Fact]
+    public async Task Events_KeptWithoutProperties_AreReadAgain_WhenASegmentStartsReadingTheirProperties()
+    {
+        using var factory = new LodestarFactory();
+        var app = await factory.CreateAppAsync();
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        // No criterion reads Purchase's properties yet: the grain keeps those events without them.
+        string buyers = await CreateSegment(admin, app.Id, "Buyers", """{"event": "Purchase"}""");
+        await Send(http, "/v1/track", """{"userId": "gus", "event": "Purchase", "properties": {"amount": 80, "item": "boots"}}""");
+        await Send(http, "/v1/track", """{"userId": "hal", "event": "Purchase", "properties": {"amount": 20, "item": "socks"}}""");
+        Assert.Equal([buyers], await MembershipIds(admin, app.Id, "gus"));
+
+        // Now one does (a filter and a sum of a property): the kept events are read again with their properties.
+        string boots = await CreateSegment(admin, app.Id, "Boot buyers", """{"event": "Purchase", "filters": [{"property": "item", "op": "eq", "value": "boots"}]}""");
+        string big = await CreateSegment(admin, app.Id, "Big", """{"event": "Purchase", "aggregate": {"fn": "sum", "property": "amount", "op": "gt", "value": 50}, "within": "30d"}""");
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        string gus = PersonId(factory, app.Id, "gus");
+        await Eventually(() => store.Members(app.Id, boots).Count > 0 && store.Members(app.Id, big).Count > 0 ? "" : null);
+        Assert.Equal([gus], store.Members(app.Id, boots));
+        Assert.Equal([gus], store.Members(app.Id, big));
+
+        // And in real time from then on, for a grain that was active before the new definitions.
+        await Send(http, "/v1/track", """{"userId": "hal", "event": "Purchase", "properties": {"amount": 40, "item": "boots"}}""");
+        Assert.Equal(new[] { buyers, boots, big }.Order(), (await MembershipIds(admin, app.Id, "hal")).Order());
+    }
+
+    [Fact]
     public async Task Merge_EndsTheOldPersonsMemberships_AndReevaluatesTheSurvivor()
     {
         var segments = new MemorySegmentStore();

@@ -1,6 +1,7 @@
 using Lodestar.Core.Segments;
 using Lodestar.Server.Tests.Infrastructure;
 using Lodestar.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 
 namespace Lodestar.Server.Tests.Segments;
 
@@ -80,5 +81,81 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
         Assert.Equal(
             timers.Select(t => (t.Key.App, t.Key.Person, t.Value)).Order(),
             stored.Select(t => (t.AppId, t.PersonId, t.DueAt!.Value)).Order());
+    }
+
+    [Fact]
+    public void A_file_of_the_old_layout_is_migrated_with_its_memberships_and_history()
+    {
+        string path = Path.Combine(_dir, "old.sqlite");
+        var database = new SqliteDatabase(path);
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        // The layout before the person key, as the store created it, with rows written as it wrote them.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE segment_members (
+                    app_id TEXT NOT NULL, segment_id TEXT NOT NULL, person_id TEXT NOT NULL, entered_at TEXT NOT NULL,
+                    PRIMARY KEY (app_id, segment_id, person_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX segment_members_person ON segment_members (app_id, person_id);
+                CREATE TABLE segment_member_history (
+                    id INTEGER PRIMARY KEY, app_id TEXT NOT NULL, segment_id TEXT NOT NULL, person_id TEXT NOT NULL,
+                    entered INTEGER NOT NULL, at TEXT NOT NULL
+                );
+                CREATE INDEX segment_member_history_person ON segment_member_history (app_id, person_id);
+                CREATE TABLE segment_timers (
+                    app_id TEXT NOT NULL, person_id TEXT NOT NULL, due_at TEXT NOT NULL, PRIMARY KEY (app_id, person_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX segment_timers_due ON segment_timers (due_at);
+                INSERT INTO segment_members VALUES
+                    ('a', 's1', 'p1', '2026-03-01T12:00:00.0000000Z'), ('a', 's2', 'p1', '2026-03-01T12:00:01.0000000Z'),
+                    ('a', 's1', 'p2', '2026-03-01T12:00:02.0000000Z'), ('b', 's1', 'p1', '2026-03-01T12:00:03.0000000Z');
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES
+                    ('a', 's1', 'p1', 1, '2026-03-01T12:00:00.0000000Z'), ('a', 's3', 'p1', 1, '2026-03-01T12:00:00.5000000Z'),
+                    ('a', 's2', 'p1', 1, '2026-03-01T12:00:01.0000000Z'), ('a', 's1', 'p2', 1, '2026-03-01T12:00:02.0000000Z'),
+                    ('b', 's1', 'p1', 1, '2026-03-01T12:00:03.0000000Z'), ('a', 's3', 'p1', 0, '2026-03-01T12:00:04.0000000Z');
+                INSERT INTO segment_timers VALUES ('a', 'p1', '2026-03-02T00:00:00.0000000Z');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var store = new SqliteSegmentMembershipStore(database);
+
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at, ["s2"] = at.AddSeconds(1) }, store.Memberships("a", "p1"));
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at.AddSeconds(3) }, store.Memberships("b", "p1"));
+        Assert.Equal(["p1", "p2"], store.Members("a", "s1"));
+        Assert.Equal(["p1"], store.Members("a", "s2"));
+        Assert.Equal(
+            [("s1", true, at), ("s3", true, at.AddSeconds(0.5)), ("s2", true, at.AddSeconds(1)), ("s3", false, at.AddSeconds(4))],
+            store.History("a", "p1").Select(h => (h.SegmentId, h.Entered, h.At)));
+        Assert.Equal([new SegmentTimer("a", "p1", at.AddHours(12))], store.DueTimers(at.AddDays(1), 10));
+
+        // The old second index and the history index are gone; the file goes on working (and opens again unchanged).
+        Assert.Equal(["segment_timers_due"], Indexes(path));
+        store.Commit([new SegmentMembershipChange("a", "s2", "p1", false, at.AddSeconds(5)), new SegmentMembershipChange("a", "s3", "p2", true, at.AddSeconds(5))], [], 7);
+        var reopened = new SqliteSegmentMembershipStore(database);
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at }, reopened.Memberships("a", "p1"));
+        Assert.Equal(["p2"], reopened.Members("a", "s3"));
+        Assert.Equal(5, reopened.History("a", "p1").Count);
+        Assert.Equal(7, reopened.Cursor);
+        reopened.Erase("a", "p1");
+        Assert.Empty(reopened.Memberships("a", "p1"));
+        Assert.Empty(reopened.History("a", "p1"));
+        Assert.Single(reopened.History("b", "p1"));
+        Assert.Equal(["p2"], reopened.Members("a", "s1"));
+    }
+
+    private static List<string> Indexes(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'segment%' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name";
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read()) names.Add(reader.GetString(0));
+        return names;
     }
 }
