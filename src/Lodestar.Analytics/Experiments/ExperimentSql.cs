@@ -35,7 +35,7 @@ public static class ExperimentSql
             ? "FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key"
             : "FROM events e";
         string app = $"e.app_id = {Text(scope.AppId)} AND NOT e.internal";
-        string Prop(string name) => $"json_extract_string(e.properties, {Text("$.\"" + name + "\"")})";
+        string Prop(string name) => DuckDbDialect.PropertyText(scope, "e", name);
 
         string post = "ev.time >= x.t0" + (query.WindowSeconds is { } w ? $" AND ev.time < x.t0 + {Seconds(w)}" : "");
         string pre = query.PreWindowSeconds is { } p ? $"ev.time >= x.t0 - {Seconds(p)} AND ev.time < x.t0" : "false";

@@ -25,7 +25,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string value = series.Math switch
         {
             TrendMath.WeightedScore => $"coalesce(e.value, {WeightCase(scope)})",
-            _ when series.ValueProperty is { } property => NumberOf(property),
+            _ when series.ValueProperty is { } property => NumberOf(property, scope),
             _ => "NULL::DOUBLE",
         };
         string aggregate = series.Math switch
@@ -407,7 +407,20 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     /// <summary>A property or attribute as text (JSON strings unquoted, numbers and booleans as their JSON text).</summary>
     private static string StringOf(FieldRef field, SqlScope scope) => field.IsAttribute
         ? AttributeAlias(scope, field.Name) is { } alias ? $"{alias}.v" : "NULL::VARCHAR"
-        : $"json_extract_string(e.properties, {Text("$.\"" + field.Name + "\"")})";
+        : PropertyText(scope, "e", field.Name);
+
+    /// <summary>
+    /// An event property as text: <c>json_extract_string</c> of the properties JSON, or, where the property is
+    /// materialized, its column for the events up to the column's watermark (the same text) and the JSON above it.
+    /// </summary>
+    public static string PropertyText(SqlScope scope, string alias, string property)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        string json = $"json_extract_string({alias}.properties, {Text("$.\"" + property + "\"")})";
+        return scope.Materialized.TryGetValue(property, out var m) && m.FilledTo > 0
+            ? $"CASE WHEN {alias}.seq <= {m.FilledTo.ToString(CultureInfo.InvariantCulture)} THEN {alias}.\"{m.Column}\" ELSE {json} END"
+            : json;
+    }
 
     private static string? AttributeAlias(SqlScope scope, string name)
     {
@@ -421,9 +434,9 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         return null;
     }
 
-    private static string NumberOf(string property) => property == "value"
+    private static string NumberOf(string property, SqlScope scope) => property == "value"
         ? "e.value"
-        : $"TRY_CAST(json_extract_string(e.properties, {Text("$.\"" + property + "\"")}) AS DOUBLE)";
+        : $"TRY_CAST({PropertyText(scope, "e", property)} AS DOUBLE)";
 
     private static string WeightCase(SqlScope scope)
     {
