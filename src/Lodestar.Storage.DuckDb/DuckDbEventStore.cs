@@ -224,6 +224,8 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 .AppendValue(e.Internal)
                 .AppendValue(stored.MergedPersonId)
                 .AppendValue(KeyOf(stored.AppId, stored.PersonId, fresh));
+            // Materialized property columns come last; the background fill writes them (none: no cost).
+            for (int i = 0; i < _materializedColumns; i++) row.AppendNullValue();
             row.EndRow();
         }
     }
