@@ -30,6 +30,9 @@ public sealed partial class DuckDbEventStore
     // touching the same rows).
     private readonly Lock _fillGate = new();
 
+    // How many materialized columns events has (after the others): the appender writes NULL into each.
+    private int _materializedColumns;
+
     /// <summary>The column a property materializes into (shared by the apps that materialize a property of that name).</summary>
     public static string ColumnOf(string property) =>
         ColumnPrefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(property)), 0, 8).ToLowerInvariant();
@@ -65,6 +68,14 @@ public sealed partial class DuckDbEventStore
         }
 
         foreach (string column in unused) Execute(_writer, $"ALTER TABLE events DROP COLUMN \"{column}\"");
+        _materializedColumns = CountMaterializedColumns();
+    }
+
+    private int CountMaterializedColumns()
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'events' AND starts_with(column_name, '{ColumnPrefix}')";
+        return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -85,7 +96,10 @@ public sealed partial class DuckDbEventStore
             {
                 probe.CommandText = $"SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'events' AND column_name = '{column}'";
                 if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+                {
                     Execute(_writer, $"ALTER TABLE events ADD COLUMN \"{column}\" VARCHAR");
+                    _materializedColumns = CountMaterializedColumns();
+                }
             }
 
             using var insert = _writer.CreateCommand();
