@@ -242,7 +242,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 SELECT {(early ? PersonId(scope) : "e.person_key")} AS sk, {Bucket(calendar, "e.time", range)} AS r,
                        min(e.time) FILTER (WHERE {start}) AS t0, {firstCols},
                        bool_or({ret} AND e.time >= {from}) AS ret
-                {(early ? From(scope, true, attributes) : "FROM events e")}
+                {(early ? From(scope, true, attributes) : $"FROM {EventsTable(scope)} e")}
                 WHERE {Where(scope, null, range.To)}{names}
                 GROUP BY ALL
             ),
@@ -340,7 +340,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     private static string From(SqlScope scope, bool needsPerson, bool needsAttributes)
     {
-        var sql = new StringBuilder("FROM events e");
+        var sql = new StringBuilder($"FROM {EventsTable(scope)} e");
         needsPerson |= scope.PersonFilter is not null;
         if ((needsPerson || needsAttributes) && scope.HasOverrides)
             sql.Append(" LEFT JOIN person_key_overrides o ON o.old_key = e.person_key");
@@ -411,15 +411,30 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     /// <summary>
     /// An event property as text: <c>json_extract_string</c> of the properties JSON, or, where the property is
-    /// materialized, its column for the events up to the column's watermark (the same text) and the JSON above it.
+    /// materialized, its column in <see cref="EventsTable"/> (which holds the same text), for an alias over that table.
     /// </summary>
     public static string PropertyText(SqlScope scope, string alias, string property)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        string json = $"json_extract_string({alias}.properties, {Text("$.\"" + property + "\"")})";
         return scope.Materialized.TryGetValue(property, out var m) && m.FilledTo > 0
-            ? $"CASE WHEN {alias}.seq <= {m.FilledTo.ToString(CultureInfo.InvariantCulture)} THEN {alias}.\"{m.Column}\" ELSE {json} END"
-            : json;
+            ? $"{alias}.\"{m.Column}\""
+            : $"json_extract_string({alias}.properties, {Text("$.\"" + property + "\"")})";
+    }
+
+    /// <summary>
+    /// The events as readers see them (a table expression to alias): <c>events</c>, or, when properties are materialized,
+    /// the events up to the lowest watermark as stored (their columns filled) and the later ones with those columns
+    /// computed from the JSON, so a materialized column always holds the property's text. Two scans of one table rather
+    /// than a CASE per row: DuckDB prunes the second by <c>seq</c> and keeps the first's columns dictionary-encoded.
+    /// </summary>
+    public static string EventsTable(SqlScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var filled = scope.Materialized.Where(m => m.Value.FilledTo > 0).OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
+        if (filled.Count == 0) return "events";
+        string watermark = filled.Min(m => m.Value.FilledTo).ToString(CultureInfo.InvariantCulture);
+        string computed = string.Join(", ", filled.Select(m => $"json_extract_string(properties, {Text("$.\"" + m.Key + "\"")}) AS \"{m.Value.Column}\""));
+        return $"(SELECT * FROM events WHERE seq <= {watermark} UNION ALL SELECT * REPLACE ({computed}) FROM events WHERE seq > {watermark})";
     }
 
     private static string? AttributeAlias(SqlScope scope, string name)
