@@ -20,7 +20,8 @@ int days = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 
 int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
 string dataDir = args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), $"lodestar-bench-analytics-{users}-{days}");
 string? memoryLimit = args.Length > 4 ? args[4] : null;
-const string Url = "http://127.0.0.1:5077";
+// LODESTAR_BENCH_URL moves the host off the default port (two benchmarks on one shared machine).
+string Url = Environment.GetEnvironmentVariable("LODESTAR_BENCH_URL") ?? "http://127.0.0.1:5077";
 const string Token = "bench-token";
 
 // Automatic materialization is off so that no column is added (and filled) while the queries are timed; the category
