@@ -178,14 +178,16 @@ public sealed partial class DuckDbEventStore
             Execute(connection, "BEGIN TRANSACTION");
             try
             {
-                long newest;
-                using (var max = connection.CreateCommand())
+                var materialized = ReadMaterialized(connection, null, null);
+                long newest = 0;
+                if (materialized.Count > 0)
                 {
+                    using var max = connection.CreateCommand();
                     max.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
                     newest = Convert.ToInt64(max.ExecuteScalar(), CultureInfo.InvariantCulture);
                 }
 
-                var behind = ReadMaterialized(connection, null, null).Where(p => p.FilledTo < newest).MinBy(p => p.FilledTo);
+                var behind = materialized.Where(p => p.FilledTo < newest).MinBy(p => p.FilledTo);
                 if (behind is null)
                 {
                     Execute(connection, "COMMIT");
