@@ -24,10 +24,10 @@ string? memoryLimit = args.Length > 4 ? args[4] : null;
 string Url = Environment.GetEnvironmentVariable("LODESTAR_BENCH_URL") ?? "http://127.0.0.1:5077";
 const string Token = "bench-token";
 
-// Automatic materialization is off so that no column is added (and filled) while the queries are timed; the category
+// The query time limit is raised (a shared machine). Automatic materialization is off so that no column is added (and filled) while the queries are timed; the category
 // property is materialized through the API below instead, before any timing.
 string[] hostArgs = ["--urls", Url, "--Lodestar:DataDir", dataDir, "--Lodestar:AdminToken", Token, "--Logging:LogLevel:Default", "Warning",
-    "--Analytics:AutoMaterializeAfter", "0"];
+    "--Analytics:AutoMaterializeAfter", "0", "--Analytics:QueryTimeout", "00:05:00"];
 var app = LodestarHost.Build(memoryLimit is null ? hostArgs : [.. hostArgs, "--Lodestar:DuckDbMemoryLimit", memoryLimit]);
 await app.StartAsync();
 var services = app.Services;
