@@ -54,6 +54,25 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         {
             sql.Append($"\nSELECT b, NULL::VARCHAR AS bv, false AS other, {aggregate} AS v FROM base GROUP BY b");
         }
+        else if (series.Math is TrendMath.Total or TrendMath.Min or TrendMath.Max)
+        {
+            // Counts, minima and maxima combine exactly from per-(period, value) partials, so the events are aggregated
+            // once and the top values and the "other" fold work on that small result (measured: ~1.5x faster than
+            // reading the events twice once the breakdown is a materialized column).
+            string combined = series.Math switch
+            {
+                TrendMath.Total => "sum(n)::DOUBLE",
+                TrendMath.Min => "min(mn)",
+                _ => "max(mx)",
+            };
+            sql.Append($"""
+                , agg AS (SELECT b, bv, count(*) AS n, min(v) AS mn, max(v) AS mx FROM base GROUP BY b, bv),
+                top AS (SELECT bv, true AS keep FROM agg GROUP BY bv ORDER BY sum(n) DESC, bv NULLS LAST LIMIT {QueryPlanner.MaxBreakdownValues})
+                SELECT b, CASE WHEN top.keep THEN agg.bv END AS bv, top.keep IS NULL AS other, {combined} AS v
+                FROM agg LEFT JOIN top ON agg.bv IS NOT DISTINCT FROM top.bv
+                GROUP BY 1, 2, 3
+                """);
+        }
         else
         {
             sql.Append($"""
