@@ -205,6 +205,37 @@ public sealed class MaterializedPropertyTests : IDisposable
         Assert.Equal("from-column-1:1,0 from-column-2:1,0 games:1,0 | books uniques 0,0 | price>10 0,0", await Answers());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Trend_TotalMinMaxByProperty_CombineFromPartials_ByHand(bool materialized)
+    {
+        _log.Add("p1", "Buy", "2024-01-01T10:00:00Z", new { currency = "EUR" }, value: 10);
+        _log.Add("p1", "Buy", "2024-01-01T11:00:00Z", new { currency = "USD" }, value: 20);
+        _log.Add("p2", "Buy", "2024-01-01T12:00:00Z", new { currency = "EUR" }, value: 30);
+        _log.Add("p2", "Buy", "2024-01-02T12:00:00Z", value: 40);
+        _log.Add("p3", "Buy", "2024-01-02T13:00:00Z", new { currency = "EUR" });
+        if (materialized)
+        {
+            Materialize("currency");
+            FillAll();
+        }
+
+        async Task<string> Trend(string math)
+        {
+            var result = await _log.Engine.TrendsAsync(EventLog.App, new TrendsQuery
+            {
+                Series = [new TrendSeries { Event = "Buy", Math = math }], Interval = "day", From = From, To = To, Breakdown = new Breakdown { Property = "currency" },
+            }, default);
+            return string.Join(" ", result.Series.OrderBy(s => s.BreakdownValue ?? "~", StringComparer.Ordinal)
+                .Select(s => $"{s.BreakdownValue ?? "(none)"}:{string.Join(",", s.Points.Select(p => p.Value?.ToString(CultureInfo.InvariantCulture) ?? "-"))}"));
+        }
+
+        Assert.Equal("EUR:2,1 USD:1,0 (none):0,1", await Trend("total"));
+        Assert.Equal("EUR:10,- USD:20,- (none):-,40", await Trend("min"));
+        Assert.Equal("EUR:30,- USD:20,- (none):-,40", await Trend("max"));
+    }
+
     private static void Execute(DuckDBConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
