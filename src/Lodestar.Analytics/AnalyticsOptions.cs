@@ -18,7 +18,7 @@ public sealed class AnalyticsOptions
     [Range(0, int.MaxValue)]
     public int AutoMaterializeAfter { get; set; } = 3;
 
-    /// <summary>No more properties than this per app are materialized automatically (the API may add more). Default 20.</summary>
+    /// <summary>Automatic materialization stops once an app has this many materialized properties (the API may add more). Default 20.</summary>
     [Range(0, 1000)]
     public int MaxMaterializedPerApp { get; set; } = 20;
 
