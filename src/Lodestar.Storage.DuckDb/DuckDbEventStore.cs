@@ -10,7 +10,7 @@ namespace Lodestar.Storage.DuckDb;
 /// The embedded columnar event store. One writer (the ingestion pipeline) appends through DuckDB's
 /// appender; readers open their own connections to the same database instance.
 /// </summary>
-public sealed class DuckDbEventStore : IEventStore, IDisposable
+public sealed partial class DuckDbEventStore : IEventStore, IDisposable
 {
     private const string EventColumns =
         "seq, app_id, message_id, type, name, person_id, user_id, anonymous_id, previous_id, time, received_at, " +
@@ -85,6 +85,7 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
             """);
         MigratePersonKeys();
         LoadPersonKeys();
+        OpenMaterialized();
     }
 
     /// <summary>
@@ -223,6 +224,8 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
                 .AppendValue(e.Internal)
                 .AppendValue(stored.MergedPersonId)
                 .AppendValue(KeyOf(stored.AppId, stored.PersonId, fresh));
+            // Materialized property columns come last; the background fill writes them (none: no cost).
+            for (int i = 0; i < _materializedColumns; i++) row.AppendNullValue();
             row.EndRow();
         }
     }
@@ -360,6 +363,12 @@ public sealed class DuckDbEventStore : IEventStore, IDisposable
     }
 
     public long DeletePerson(string appId, string personId)
+    {
+        // Not beside a materialized-property fill, which could be updating the same rows.
+        lock (_fillGate) return DeletePersonEvents(appId, personId);
+    }
+
+    private long DeletePersonEvents(string appId, string personId)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();

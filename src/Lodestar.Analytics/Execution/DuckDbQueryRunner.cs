@@ -20,7 +20,7 @@ namespace Lodestar.Analytics.Execution;
 /// </summary>
 public sealed partial class DuckDbQueryRunner(
     DuckDbEventStore store, IProfileAttributeReader attributes, IEventDefinitionStore definitions,
-    ILogger<DuckDbQueryRunner> logger, Segments.SegmentQueryTables? segments = null)
+    ILogger<DuckDbQueryRunner> logger, Segments.SegmentQueryTables? segments = null, AutoMaterializer? autoMaterializer = null)
 {
     public const string MirrorCatalog = "lodestar_attributes";
 
@@ -46,7 +46,9 @@ public sealed partial class DuckDbQueryRunner(
                 using var registration = token.Register(session.Cancel);
                 try
                 {
-                    var scope = Prepare(session, appId, fields.OfType<FieldRef>().Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList(), segmentFilter);
+                    var used = fields.OfType<FieldRef>().ToList();
+                    var scope = Prepare(session, appId, used.Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList(), segmentFilter);
+                    autoMaterializer?.Used(appId, used.Where(f => !f.IsAttribute).Select(f => f.Name), scope.Materialized.Keys.ToList());
                     return work(session, scope);
                 }
                 catch (Exception) when (token.IsCancellationRequested)
@@ -73,7 +75,7 @@ public sealed partial class DuckDbQueryRunner(
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
         var weights = definitions.List(appId).ToDictionary(d => d.Name, d => d.Weight, StringComparer.Ordinal);
         var tables = new Dictionary<string, string>(StringComparer.Ordinal);
-        var bare = new SqlScope(appId, overrides, tables, weights);
+        var bare = new SqlScope(appId, overrides, tables, weights) { Materialized = MaterializedColumns(session, appId) };
         if (attributeNames.Count > 0)
         {
             long version = attributes.Version;
@@ -88,6 +90,16 @@ public sealed partial class DuckDbQueryRunner(
         return segmentFilter is null
             ? bare
             : bare with { PersonFilter = Segments("segment").Members(session, bare, segmentFilter, "segment", "lodestar_segment_filter") };
+    }
+
+    /// <summary>The app's materialized properties (also those not filled yet, with watermark 0).</summary>
+    private static Dictionary<string, MaterializedColumn> MaterializedColumns(QuerySession session, string appId)
+    {
+        var columns = new Dictionary<string, MaterializedColumn>(StringComparer.Ordinal);
+        using var reader = session.Execute(
+            $"SELECT property, column_name, filled_to FROM {DuckDbEventStore.MaterializedTable} WHERE app_id = {DuckDbDialect.Text(appId)}");
+        while (reader.Read()) columns[reader.GetString(0)] = new MaterializedColumn(reader.GetString(1), reader.GetInt64(2));
+        return columns;
     }
 
     private Segments.SegmentQueryTables Segments(string field) =>

@@ -32,10 +32,10 @@ public static class ExperimentSql
         // Persons by integer key (a merged-away key resolved to the survivor's); no person id leaves the statement.
         string pid = scope.HasOverrides ? "coalesce(o.person_key, e.person_key)" : "e.person_key";
         string from = scope.HasOverrides
-            ? "FROM events e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key"
-            : "FROM events e";
+            ? $"FROM {DuckDbDialect.EventsTable(scope)} e LEFT JOIN person_key_overrides o ON o.old_key = e.person_key"
+            : $"FROM {DuckDbDialect.EventsTable(scope)} e";
         string app = $"e.app_id = {Text(scope.AppId)} AND NOT e.internal";
-        string Prop(string name) => $"json_extract_string(e.properties, {Text("$.\"" + name + "\"")})";
+        string Prop(string name) => DuckDbDialect.PropertyText(scope, "e", name);
 
         string post = "ev.time >= x.t0" + (query.WindowSeconds is { } w ? $" AND ev.time < x.t0 + {Seconds(w)}" : "");
         string pre = query.PreWindowSeconds is { } p ? $"ev.time >= x.t0 - {Seconds(p)} AND ev.time < x.t0" : "false";

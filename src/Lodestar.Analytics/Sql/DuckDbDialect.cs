@@ -25,7 +25,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string value = series.Math switch
         {
             TrendMath.WeightedScore => $"coalesce(e.value, {WeightCase(scope)})",
-            _ when series.ValueProperty is { } property => NumberOf(property),
+            _ when series.ValueProperty is { } property => NumberOf(property, scope),
             _ => "NULL::DOUBLE",
         };
         string aggregate = series.Math switch
@@ -53,6 +53,25 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         if (plan.Breakdown is null)
         {
             sql.Append($"\nSELECT b, NULL::VARCHAR AS bv, false AS other, {aggregate} AS v FROM base GROUP BY b");
+        }
+        else if (series.Math is TrendMath.Total or TrendMath.Min or TrendMath.Max)
+        {
+            // Counts, minima and maxima combine exactly from per-(period, value) partials, so the events are aggregated
+            // once and the top values and the "other" fold work on that small result (measured: ~1.5x faster than
+            // reading the events twice once the breakdown is a materialized column).
+            string combined = series.Math switch
+            {
+                TrendMath.Total => "sum(n)::DOUBLE",
+                TrendMath.Min => "min(mn)",
+                _ => "max(mx)",
+            };
+            sql.Append($"""
+                , agg AS (SELECT b, bv, count(*) AS n, min(v) AS mn, max(v) AS mx FROM base GROUP BY b, bv),
+                top AS (SELECT bv, true AS keep FROM agg GROUP BY bv ORDER BY sum(n) DESC, bv NULLS LAST LIMIT {QueryPlanner.MaxBreakdownValues})
+                SELECT b, CASE WHEN top.keep THEN agg.bv END AS bv, top.keep IS NULL AS other, {combined} AS v
+                FROM agg LEFT JOIN top ON agg.bv IS NOT DISTINCT FROM top.bv
+                GROUP BY 1, 2, 3
+                """);
         }
         else
         {
@@ -313,7 +332,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 SELECT {(early ? PersonId(scope) : "e.person_key")} AS sk, {Bucket(calendar, "e.time", range)} AS r,
                        min(e.time) FILTER (WHERE {start}) AS t0, {firstCols},
                        bool_or({ret} AND e.time >= {from}) AS ret
-                {(early ? From(scope, true, attributes) : "FROM events e")}
+                {(early ? From(scope, true, attributes) : $"FROM {EventsTable(scope)} e")}
                 WHERE {Where(scope, null, range.To)}{names}
                 GROUP BY ALL
             ),
@@ -461,7 +480,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     private static string From(SqlScope scope, bool needsPerson, bool needsAttributes)
     {
-        var sql = new StringBuilder("FROM events e");
+        var sql = new StringBuilder($"FROM {EventsTable(scope)} e");
         needsPerson |= scope.PersonFilter is not null;
         if ((needsPerson || needsAttributes) && scope.HasOverrides)
             sql.Append(" LEFT JOIN person_key_overrides o ON o.old_key = e.person_key");
@@ -528,7 +547,35 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     /// <summary>A property or attribute as text (JSON strings unquoted, numbers and booleans as their JSON text).</summary>
     private static string StringOf(FieldRef field, SqlScope scope) => field.IsAttribute
         ? AttributeAlias(scope, field.Name) is { } alias ? $"{alias}.v" : "NULL::VARCHAR"
-        : $"json_extract_string(e.properties, {Text("$.\"" + field.Name + "\"")})";
+        : PropertyText(scope, "e", field.Name);
+
+    /// <summary>
+    /// An event property as text: <c>json_extract_string</c> of the properties JSON, or, where the property is
+    /// materialized, its column in <see cref="EventsTable"/> (which holds the same text), for an alias over that table.
+    /// </summary>
+    public static string PropertyText(SqlScope scope, string alias, string property)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return scope.Materialized.TryGetValue(property, out var m) && m.FilledTo > 0
+            ? $"{alias}.\"{m.Column}\""
+            : $"json_extract_string({alias}.properties, {Text("$.\"" + property + "\"")})";
+    }
+
+    /// <summary>
+    /// The events as readers see them (a table expression to alias): <c>events</c>, or, when properties are materialized,
+    /// the events up to the lowest watermark as stored (their columns filled) and the later ones with those columns
+    /// computed from the JSON, so a materialized column always holds the property's text. Two scans of one table rather
+    /// than a CASE per row: DuckDB prunes the second by <c>seq</c> and keeps the first's columns dictionary-encoded.
+    /// </summary>
+    public static string EventsTable(SqlScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var filled = scope.Materialized.Where(m => m.Value.FilledTo > 0).OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
+        if (filled.Count == 0) return "events";
+        string watermark = filled.Min(m => m.Value.FilledTo).ToString(CultureInfo.InvariantCulture);
+        string computed = string.Join(", ", filled.Select(m => $"json_extract_string(properties, {Text("$.\"" + m.Key + "\"")}) AS \"{m.Value.Column}\""));
+        return $"(SELECT * FROM events WHERE seq <= {watermark} UNION ALL SELECT * REPLACE ({computed}) FROM events WHERE seq > {watermark})";
+    }
 
     private static string? AttributeAlias(SqlScope scope, string name)
     {
@@ -542,9 +589,9 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         return null;
     }
 
-    private static string NumberOf(string property) => property == "value"
+    private static string NumberOf(string property, SqlScope scope) => property == "value"
         ? "e.value"
-        : $"TRY_CAST(json_extract_string(e.properties, {Text("$.\"" + property + "\"")}) AS DOUBLE)";
+        : $"TRY_CAST({PropertyText(scope, "e", property)} AS DOUBLE)";
 
     private static string WeightCase(SqlScope scope)
     {

@@ -13,4 +13,7 @@ public sealed record SqlScope(
 {
     /// <summary>A table of person ids <c>(pid)</c>: when set, only these persons' events count (a segment filter).</summary>
     public string? PersonFilter { get; init; }
+
+    /// <summary>The app's materialized event properties (property name → column and watermark); empty when none.</summary>
+    public IReadOnlyDictionary<string, MaterializedColumn> Materialized { get; init; } = new Dictionary<string, MaterializedColumn>();
 }

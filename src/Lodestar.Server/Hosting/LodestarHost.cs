@@ -17,6 +17,7 @@ using Lodestar.Server.Catalog;
 using Lodestar.Server.Content;
 using Lodestar.Server.Engine;
 using Lodestar.Server.Http;
+using Lodestar.Server.Materialized;
 using Lodestar.Server.Leanplum;
 using Lodestar.Server.Messages;
 using Lodestar.Server.Insights;
@@ -72,6 +73,7 @@ public static class LodestarHost
         services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IEventDefinitionStore, SqliteEventDefinitionStore>();
         services.AddSingleton<IProfileAttributeReader, SqliteProfileAttributeReader>();
+        services.AddSingleton<AutoMaterializer>();
         services.AddSingleton<DuckDbQueryRunner>();
         services.AddSingleton<AnalyticsEngine>();
         services.AddSingleton<EventCatalog>();
@@ -95,6 +97,8 @@ public static class LodestarHost
         services.AddSegmentRouterService();
         services.AddHostedService(sp => sp.GetRequiredService<IngestionPipeline>());
         services.AddHostedService<StartupCheck>();
+        services.AddSingleton<MaterializedPropertyFiller>();
+        services.AddHostedService(sp => sp.GetRequiredService<MaterializedPropertyFiller>());
         // The host waits for the writer to drain its queue on shutdown.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -139,6 +143,7 @@ public static class LodestarHost
         Experiments.ExperimentResultsApi.MapExperimentResultsApi(api);
         api.MapInsightsApi();
         api.MapCatalogApi();
+        api.MapMaterializedPropertiesApi();
         api.MapVariablesTestsAndInbox();
         api.MapMessagesApi();
         api.MapSegmentsApi();
