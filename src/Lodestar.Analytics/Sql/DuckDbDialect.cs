@@ -237,7 +237,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             ),
             f0 AS (
                 SELECT e.person_key AS sk, min(e.time) AS t
-                FROM events e
+                FROM {EventsTable(scope)} e
                 WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND {Match(plan.Steps[0], scope)}
                 GROUP BY e.person_key
             ),
@@ -259,7 +259,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 k{k - 1} AS ({keys}),
                 s{k} AS (
                     SELECT s.pid, {carried}, min(e.time) AS t{k}
-                    FROM k{k - 1} s JOIN events e ON e.person_key = s.sk AND e.time >= s.t{k - 1} AND e.time <= s.t0 + {window}
+                    FROM k{k - 1} s JOIN {EventsTable(scope)} e ON e.person_key = s.sk AND e.time >= s.t{k - 1} AND e.time <= s.t0 + {window}
                     WHERE {Where(scope, plan.Range.From, null)} AND e.time <= {to} + {window} AND {Match(plan.Steps[k], scope)}
                     GROUP BY ALL
                 )
