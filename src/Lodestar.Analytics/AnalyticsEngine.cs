@@ -21,7 +21,9 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
     public Task<TrendsResult> TrendsAsync(string appId, TrendsQuery query, CancellationToken cancellationToken)
     {
         var plan = QueryPlanner.Plan(query);
-        var fields = plan.Series.SelectMany(s => s.Match.Filters.Select(f => f.Field)).Append(plan.Breakdown);
+        var fields = plan.Series.SelectMany(s => s.Match.Filters.Select(f => f.Field))
+            .Concat(plan.Series.Where(s => s.ValueProperty is not (null or "value")).Select(s => new FieldRef(false, s.ValueProperty!)))
+            .Append(plan.Breakdown);
         return runner.RunAsync(appId, fields, Timeout, (session, scope) =>
         {
             var calendar = plan.Calendar;

@@ -47,8 +47,13 @@ public sealed partial class DuckDbQueryRunner(
                 try
                 {
                     var used = fields.OfType<FieldRef>().ToList();
+                    var properties = used.Where(f => !f.IsAttribute).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
                     var scope = Prepare(session, appId, used.Where(f => f.IsAttribute).Select(f => f.Name).Distinct().ToList(), segmentFilter);
-                    autoMaterializer?.Used(appId, used.Where(f => !f.IsAttribute).Select(f => f.Name), scope.Materialized.Keys.ToList());
+                    autoMaterializer?.Used(appId, properties, scope.Materialized.Keys.ToList());
+                    // Only the materialized columns this query reads: a query that reads none reads the bare events table,
+                    // not the union of the filled and unfilled ranges (a property left out here is read from the JSON:
+                    // the same answer).
+                    scope = scope with { Materialized = scope.Materialized.Where(m => properties.Contains(m.Key)).ToDictionary(StringComparer.Ordinal) };
                     return work(session, scope);
                 }
                 catch (Exception) when (token.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using Lodestar.Analytics.Execution;
+using Lodestar.Analytics.Planning;
 using Lodestar.Core.Statistics;
 using Lodestar.Core.Statistics.Api;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,14 @@ public sealed class ExperimentResultsEngine(DuckDbQueryRunner runner, IOptions<A
     {
         ArgumentNullException.ThrowIfNull(query);
         bool breakdown = query.BreakdownProperty is not null;
-        var (arms, values) = await runner.RunAsync(appId, [], options.Value.QueryTimeout, (session, scope) =>
+        // The event properties the aggregate reads (a materialized one is read from its column).
+        FieldRef?[] properties =
+        [
+            new(false, "testId"), new(false, "variantId"), new(false, "variantName"),
+            query.Property is null or "value" ? null : new(false, query.Property),
+            query.BreakdownProperty is null ? null : new(false, query.BreakdownProperty),
+        ];
+        var (arms, values) = await runner.RunAsync(appId, properties, options.Value.QueryTimeout, (session, scope) =>
         {
             var overall = new List<ExperimentArm>();
             var byValue = new Dictionary<string, List<ExperimentArm>>(StringComparer.Ordinal);
