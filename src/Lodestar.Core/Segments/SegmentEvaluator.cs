@@ -154,47 +154,68 @@ public static class SegmentEvaluator
 
     private static bool EvaluateEvent(EventCondition condition, PersonFacts facts, DateTimeOffset now)
     {
-        long count = 0;
-        long valued = 0;
-        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
-        DateTimeOffset? first = null, last = null;
+        var tally = new EventTally();
         foreach (var e in facts.Events)
         {
             if (!condition.Window.Contains(e.Time, now) || !condition.Match.Matches(e, now)) continue;
-            count++;
-            first ??= e.Time;
-            last = e.Time;
-            if (condition.Aggregate is { } aggregate && AggregateInput(aggregate, e) is { } x)
-            {
-                valued++;
-                sum += x;
-                min = Math.Min(min, x);
-                max = Math.Max(max, x);
-            }
+            tally.Add(condition, e);
         }
 
-        if (condition.Aggregate is { } test)
-        {
-            if (valued == 0) return false;
-            double result = test.Function switch
-            {
-                AggregateFunction.Sum => sum,
-                AggregateFunction.Avg => sum / valued,
-                AggregateFunction.Min => min,
-                _ => max,
-            };
-            return test.Matches(result);
-        }
-
-        if (condition.Occurrence is { } occurrence)
-        {
-            return (occurrence.First ? first : last) is { } time && occurrence.Test.MatchesDate(time, now);
-        }
-
-        return (condition.Count ?? DidOnce).Matches(count);
+        return tally.Matches(condition, now);
     }
 
     private static readonly CountTest DidOnce = new(ValueOperator.Gte, 1);
+
+    /// <summary>What an event condition reads from the events its window and match let through.</summary>
+    private struct EventTally
+    {
+        private long _count, _valued;
+        private double _sum, _min, _max;
+        private DateTimeOffset? _first, _last;
+
+        public void Add(EventCondition condition, PersonEvent e)
+        {
+            if (_count++ == 0)
+            {
+                _first = e.Time;
+                _min = double.PositiveInfinity;
+                _max = double.NegativeInfinity;
+            }
+
+            _last = e.Time;
+            if (condition.Aggregate is { } aggregate && AggregateInput(aggregate, e) is { } x)
+            {
+                _valued++;
+                _sum += x;
+                _min = Math.Min(_min, x);
+                _max = Math.Max(_max, x);
+            }
+        }
+
+        /// <summary>The condition's answer: its aggregate, occurrence or count test (at least once when none).</summary>
+        public readonly bool Matches(EventCondition condition, DateTimeOffset now)
+        {
+            if (condition.Aggregate is { } test)
+            {
+                if (_valued == 0) return false;
+                double result = test.Function switch
+                {
+                    AggregateFunction.Sum => _sum,
+                    AggregateFunction.Avg => _sum / _valued,
+                    AggregateFunction.Min => _min,
+                    _ => _max,
+                };
+                return test.Matches(result);
+            }
+
+            if (condition.Occurrence is { } occurrence)
+            {
+                return (occurrence.First ? _first : _last) is { } time && occurrence.Test.MatchesDate(time, now);
+            }
+
+            return (condition.Count ?? DidOnce).Matches(_count);
+        }
+    }
 
     /// <summary>The number an aggregate takes from an event: its value, or a numeric property; null when it has none.</summary>
     public static double? AggregateInput(AggregateTest aggregate, PersonEvent e)
@@ -287,10 +308,7 @@ public static class SegmentEvaluator
     {
         if (condition.Window.From is { } from) next = ValueTest.Earliest(next, from, now);
         if (condition.Window.To is { } to) next = ValueTest.Earliest(next, to, now);
-        long count = 0;
-        long valued = 0;
-        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
-        DateTimeOffset? first = null, last = null;
+        var tally = new EventTally();
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
@@ -299,37 +317,10 @@ public static class SegmentEvaluator
             if (condition.Window.Within is { } within) next = ValueTest.Earliest(next, e.Time + within, now);
             if (condition.Occurrence?.Test.NextDateChange(e.Time, now) is { } passes) next = ValueTest.Earliest(next, passes, now);
             if (!condition.Window.Contains(e.Time, now)) continue;
-            count++;
-            first ??= e.Time;
-            last = e.Time;
-            if (condition.Aggregate is { } aggregate && AggregateInput(aggregate, e) is { } x)
-            {
-                valued++;
-                sum += x;
-                min = Math.Min(min, x);
-                max = Math.Max(max, x);
-            }
+            tally.Add(condition, e);
         }
 
-        if (condition.Aggregate is { } test)
-        {
-            if (valued == 0) return false;
-            double result = test.Function switch
-            {
-                AggregateFunction.Sum => sum,
-                AggregateFunction.Avg => sum / valued,
-                AggregateFunction.Min => min,
-                _ => max,
-            };
-            return test.Matches(result);
-        }
-
-        if (condition.Occurrence is { } occurrence)
-        {
-            return (occurrence.First ? first : last) is { } time && occurrence.Test.MatchesDate(time, now);
-        }
-
-        return (condition.Count ?? DidOnce).Matches(count);
+        return tally.Matches(condition, now);
     }
 
     private static bool EvaluateSequenceWithNext(SequenceCondition condition, IReadOnlyList<PersonEvent> events, DateTimeOffset now, ref DateTimeOffset? next)
