@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Lodestar.Analytics.Sql;
 using Lodestar.Core.Segments;
+using Lodestar.Storage.DuckDb;
 
 namespace Lodestar.Analytics.Segments;
 
@@ -235,7 +236,7 @@ public sealed class SegmentSqlCompiler
 
     // ---- event properties, read from the JSON text ----
 
-    private static string Path(string property) => DuckDbDialect.Text("$.\"" + property + "\"");
+    private static string Path(string property) => DuckDbEventStore.PropertyPath(property);
 
     private static string NumberOf(string alias, string property) =>
         $"CASE WHEN json_type({alias}.properties, {Path(property)}) IN {NumericJson} THEN TRY_CAST(json_extract({alias}.properties, {Path(property)}) AS DOUBLE) END";

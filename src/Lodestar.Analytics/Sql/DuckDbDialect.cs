@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Lodestar.Analytics.Planning;
+using Lodestar.Storage.DuckDb;
 
 namespace Lodestar.Analytics.Sql;
 
@@ -250,13 +251,9 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         for (int k = 1; k < n; k++)
         {
             string carried = string.Join(", ", Enumerable.Range(0, k).Select(j => $"s.t{j}"));
-            string keys = scope.HasOverrides
-                ? $"SELECT s.pid AS sk, s.* FROM s{k - 1} s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
-                  $"UNION ALL SELECT o.old_key, s.* FROM s{k - 1} s JOIN {KeyOverrides} o ON o.person_key = s.pid"
-                : $"SELECT s.pid AS sk, s.* FROM s{k - 1} s";
             sql.Append($"""
                 ,
-                k{k - 1} AS ({keys}),
+                k{k - 1} AS ({StoredKeys(scope, $"s{k - 1}")}),
                 s{k} AS (
                     SELECT s.pid, {carried}, min(e.time) AS t{k}
                     FROM k{k - 1} s JOIN {EventsTable(scope)} e ON e.person_key = s.sk AND e.time >= s.t{k - 1} AND e.time <= s.t0 + {window}
@@ -392,10 +389,6 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string anchors = scope.HasOverrides
             ? $"SELECT coalesce(o.person_key, f.sk) AS pid, {pick}(f.k) AS k FROM f LEFT JOIN {KeyOverrides} o ON o.old_key = f.sk GROUP BY 1"
             : "SELECT f.sk AS pid, f.k FROM f";
-        string keys = scope.HasOverrides
-            ? $"SELECT s.pid AS sk, s.* FROM anchor s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
-              $"UNION ALL SELECT o.old_key, s.* FROM anchor s JOIN {KeyOverrides} o ON o.person_key = s.pid"
-            : "SELECT s.pid AS sk, s.* FROM anchor s";
         return $"""
             WITH f AS (
                 SELECT e.person_key AS sk, {pick}({EventKey}) AS k
@@ -405,7 +398,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             ),
             anchor0 AS ({anchors}),
             anchor AS (SELECT pid, k, (k >> 40)::BIGINT AS t, (k & 1099511627775)::BIGINT AS q FROM anchor0),
-            keys AS ({keys}),
+            keys AS ({StoredKeys(scope, "anchor")}),
             ev AS NOT MATERIALIZED (
                 SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n
                 FROM events e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
@@ -473,6 +466,16 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     /// <summary>The event's person as analytics count it: its integer key, a merged-away key resolved to the survivor's.</summary>
     private static string PersonId(SqlScope scope) => scope.HasOverrides ? "coalesce(o.person_key, e.person_key)" : "e.person_key";
+
+    /// <summary>
+    /// Every stored person key of the resolved persons of <paramref name="cte"/> <c>(pid, ...)</c>, as <c>(sk, pid, ...)</c>:
+    /// a person's own key unless merged away, and the keys merged into it (the inverse of the override mapping), so
+    /// events can be joined by their stored key.
+    /// </summary>
+    private static string StoredKeys(SqlScope scope, string cte) => scope.HasOverrides
+        ? $"SELECT s.pid AS sk, s.* FROM {cte} s WHERE s.pid NOT IN (SELECT old_key FROM {KeyOverrides}) " +
+          $"UNION ALL SELECT o.old_key, s.* FROM {cte} s JOIN {KeyOverrides} o ON o.person_key = s.pid"
+        : $"SELECT s.pid AS sk, s.* FROM {cte} s";
 
     /// <summary>A table of string person ids <c>(pid, ...)</c> keyed by person key instead (<c>pid</c> then holds the key).</summary>
     private static string Keyed(SqlScope scope, string table, string columns) =>
@@ -558,7 +561,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         ArgumentNullException.ThrowIfNull(scope);
         return scope.Materialized.TryGetValue(property, out var m) && m.FilledTo > 0
             ? $"{alias}.\"{m.Column}\""
-            : $"json_extract_string({alias}.properties, {Text("$.\"" + property + "\"")})";
+            : PropertyJson($"{alias}.properties", property);
     }
 
     /// <summary>
@@ -573,9 +576,12 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var filled = scope.Materialized.Where(m => m.Value.FilledTo > 0).OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
         if (filled.Count == 0) return "events";
         string watermark = filled.Min(m => m.Value.FilledTo).ToString(CultureInfo.InvariantCulture);
-        string computed = string.Join(", ", filled.Select(m => $"json_extract_string(properties, {Text("$.\"" + m.Key + "\"")}) AS \"{m.Value.Column}\""));
+        string computed = string.Join(", ", filled.Select(m => $"{PropertyJson("properties", m.Key)} AS \"{m.Value.Column}\""));
         return $"(SELECT * FROM events WHERE seq <= {watermark} UNION ALL SELECT * REPLACE ({computed}) FROM events WHERE seq > {watermark})";
     }
+
+    /// <summary>A property's text from a properties JSON: the very expression the store fills a materialized column with.</summary>
+    private static string PropertyJson(string source, string property) => $"json_extract_string({source}, {DuckDbEventStore.PropertyPath(property)})";
 
     private static string? AttributeAlias(SqlScope scope, string name)
     {

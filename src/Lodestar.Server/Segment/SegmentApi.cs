@@ -51,12 +51,8 @@ public static class SegmentApi
         if (type is null && SegmentBatchFastPath.TryRead(body, validator, time.GetUtcNow(), out string? bodyKey) is { } fast)
         {
             // The common shape, read in one pass; anything unusual (or wrong) takes the full parser below.
-            string? key = WriteKeyFromHeader(context.Request) ?? bodyKey;
-            if (string.IsNullOrEmpty(key))
-                return Problems.Unauthorized("Send the app's Segment write key as the Basic-auth user name, or as writeKey in the body.");
-            if (apps.FindByKey(key) is not { Kind: KeyKind.SegmentWriteKey } app)
-                return Problems.Unauthorized("The write key is not valid. Use the app's segmentWriteKey.");
-            var stored = await pipeline.IngestAsync(app.App.Id, fast, context.RequestAborted);
+            if (FindApp(context.Request, apps, bodyKey) is not { } app) return UnknownWriteKey(context.Request, bodyKey);
+            var stored = await pipeline.IngestAsync(app.Id, fast, context.RequestAborted);
             return TypedResults.Ok(new SegmentResponse(true, fast.Count, stored.Count(o => o == IngestOutcome.Duplicate)));
         }
 
@@ -75,12 +71,8 @@ public static class SegmentApi
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Problems.BadRequest("The body must be a JSON object.");
 
-            string? writeKey = WriteKeyFromHeader(context.Request) ??
-                               (root.TryGetProperty("writeKey", out var keyElement) && keyElement.ValueKind == JsonValueKind.String ? keyElement.GetString() : null);
-            if (string.IsNullOrEmpty(writeKey))
-                return Problems.Unauthorized("Send the app's Segment write key as the Basic-auth user name, or as writeKey in the body.");
-            if (apps.FindByKey(writeKey) is not { Kind: KeyKind.SegmentWriteKey } found)
-                return Problems.Unauthorized("The write key is not valid. Use the app's segmentWriteKey.");
+            string? writeKey = root.TryGetProperty("writeKey", out var keyElement) && keyElement.ValueKind == JsonValueKind.String ? keyElement.GetString() : null;
+            if (FindApp(context.Request, apps, writeKey) is not { } found) return UnknownWriteKey(context.Request, writeKey);
 
             var receivedAt = time.GetUtcNow();
             var accepted = new List<IncomingEvent>();
@@ -128,7 +120,7 @@ public static class SegmentApi
                 }
             }
 
-            var outcomes = await pipeline.IngestAsync(found.App.Id, accepted, context.RequestAborted);
+            var outcomes = await pipeline.IngestAsync(found.Id, accepted, context.RequestAborted);
             int duplicates = outcomes.Count(o => o == IngestOutcome.Duplicate);
             if (rejected.Count > 0)
             {
@@ -140,6 +132,16 @@ public static class SegmentApi
             return TypedResults.Ok(new SegmentResponse(true, accepted.Count, duplicates));
         }
     }
+
+    /// <summary>The app whose Segment write key the request carries (the Basic-auth user name, else <c>writeKey</c> in the body).</summary>
+    private static App? FindApp(HttpRequest request, IAppStore apps, string? bodyKey) =>
+        (WriteKeyFromHeader(request) ?? bodyKey) is { Length: > 0 } key && apps.FindByKey(key) is { Kind: KeyKind.SegmentWriteKey } found ? found.App : null;
+
+    /// <summary>The 401 for a request <see cref="FindApp"/> found no app for: no write key at all, or one that is not valid.</summary>
+    private static ProblemHttpResult UnknownWriteKey(HttpRequest request, string? bodyKey) =>
+        string.IsNullOrEmpty(WriteKeyFromHeader(request) ?? bodyKey)
+            ? Problems.Unauthorized("Send the app's Segment write key as the Basic-auth user name, or as writeKey in the body.")
+            : Problems.Unauthorized("The write key is not valid. Use the app's segmentWriteKey.");
 
     private static string? WriteKeyFromHeader(HttpRequest request)
     {
