@@ -70,6 +70,12 @@ public sealed class SqliteDatabase
                 PRIMARY KEY (app_id, distinct_id)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS identities_person ON identities (app_id, person_id);
+            CREATE TABLE IF NOT EXISTS pending_merges (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                app_id TEXT NOT NULL,
+                from_person_id TEXT NOT NULL,
+                to_person_id TEXT NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS profiles (
                 app_id TEXT NOT NULL,
                 person_id TEXT NOT NULL,

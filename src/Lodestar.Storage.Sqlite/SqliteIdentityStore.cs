@@ -59,7 +59,8 @@ public sealed class SqliteIdentityStore(SqliteDatabase database) : IIdentityStor
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM identities WHERE app_id = $app AND person_id = $person";
+        command.CommandText = "DELETE FROM identities WHERE app_id = $app AND person_id = $person; " +
+                              "DELETE FROM pending_merges WHERE app_id = $app AND (from_person_id = $person OR to_person_id = $person)";
         command.Parameters.AddWithValue("$app", appId);
         command.Parameters.AddWithValue("$person", personId);
         command.ExecuteNonQuery();
@@ -102,6 +103,42 @@ public sealed class SqliteIdentityStore(SqliteDatabase database) : IIdentityStor
             }
         }
 
+        if (merges.Count > 0)
+        {
+            using var journal = connection.CreateCommand();
+            journal.Transaction = transaction;
+            journal.CommandText = "INSERT INTO pending_merges (app_id, from_person_id, to_person_id) VALUES ($app, $from, $to)";
+            var app = journal.Parameters.Add("$app", Microsoft.Data.Sqlite.SqliteType.Text);
+            var from = journal.Parameters.Add("$from", Microsoft.Data.Sqlite.SqliteType.Text);
+            var to = journal.Parameters.Add("$to", Microsoft.Data.Sqlite.SqliteType.Text);
+            foreach (var merge in merges)
+            {
+                app.Value = merge.AppId;
+                from.Value = merge.FromPersonId;
+                to.Value = merge.ToPersonId;
+                journal.ExecuteNonQuery();
+            }
+        }
+
         transaction.Commit();
+    }
+
+    public IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> PendingMerges()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT app_id, from_person_id, to_person_id FROM pending_merges ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var merges = new List<(string, string, string)>();
+        while (reader.Read()) merges.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return merges;
+    }
+
+    public void MergesApplied()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM pending_merges";
+        command.ExecuteNonQuery();
     }
 }

@@ -26,6 +26,12 @@ public sealed class IdentityResolverTests
             foreach (var key in Links.Where(l => l.Value == personId).Select(l => l.Key).ToList()) Links.Remove(key);
         }
 
+        public IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> PendingMerges() => [];
+
+        public void MergesApplied()
+        {
+        }
+
         public void Save(IReadOnlyList<IdentityLink> links, IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> merges)
         {
             foreach (var link in links) Links[(link.AppId, link.DistinctId)] = link.PersonId;

@@ -20,6 +20,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly Channel<Submission> _queue;
     private readonly IEventStore _events;
     private readonly IIdentityStore _identities;
+    private bool _mergesBehind;
     private readonly ProfileProjector _projector;
     private readonly IStoredEventConsumer[] _consumers;
     private readonly EventLog _log;
@@ -92,6 +93,14 @@ public sealed partial class IngestionPipeline : BackgroundService
     {
         _nextSequence = _events.MaxSequence() + 1;
         _resolver.Load();
+        // Merges the identity store saved but a crash kept the other stores from following: apply them again, in order.
+        var pending = _identities.PendingMerges();
+        if (pending.Count > 0)
+        {
+            FollowMerges(pending);
+            LogPendingMergesApplied(_logger, pending.Count);
+        }
+
         _committedSequence = _nextSequence - 1;
         var now = _time.GetUtcNow();
         foreach (var (appId, messageId, receivedAt) in _events.RecentMessageIds(now - _options.DeduplicationWindow))
@@ -201,11 +210,8 @@ public sealed partial class IngestionPipeline : BackgroundService
 
             // Identity first: an event must never be durable with a person its ids cannot find again.
             _identities.Save(_resolver.PendingLinks, _resolver.PendingMerges);
-            foreach (var (appId, from, to) in _resolver.PendingMerges)
-            {
-                _events.RecordMerge(appId, from, to);
-                MergePersonData(appId, from, to);
-            }
+            // After a failed follow the journal holds older merges too: apply them all, in order.
+            if (_resolver.PendingMerges.Count > 0) FollowMerges(_mergesBehind ? _identities.PendingMerges() : _resolver.PendingMerges);
 
             _log.Append(stored);
             _resolver.Committed();
@@ -232,6 +238,24 @@ public sealed partial class IngestionPipeline : BackgroundService
             foreach (var consumer in _consumers) consumer.Enqueue(stored);
         }
         LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
+    }
+
+    /// <summary>
+    /// Makes the event store's key overrides and the per-person stores follow merges the identity store has saved, then
+    /// empties the identity store's journal of them. Each step is idempotent, so a crash anywhere in between is repaired
+    /// by applying the journal again at the next start.
+    /// </summary>
+    private void FollowMerges(IReadOnlyList<(string AppId, string FromPersonId, string ToPersonId)> merges)
+    {
+        _mergesBehind = true;
+        foreach (var (appId, from, to) in merges)
+        {
+            _events.RecordMerge(appId, from, to);
+            MergePersonData(appId, from, to);
+        }
+
+        _identities.MergesApplied();
+        _mergesBehind = false;
     }
 
     /// <summary>
@@ -278,6 +302,9 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     [LoggerMessage(1004, LogLevel.Error, "{Store} could not move person {FromPersonId} of app {AppId} into {ToPersonId} at a login merge")]
     private static partial void LogMergeFailed(ILogger logger, Exception exception, string store, string appId, string fromPersonId, string toPersonId);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Applied {Count} person merges that were saved before the last stop but not yet followed by the event store and the per-person stores")]
+    private static partial void LogPendingMergesApplied(ILogger logger, int count);
 
     [LoggerMessage(1003, LogLevel.Error, "Committing {Count} events failed; their requests were answered with an error")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);

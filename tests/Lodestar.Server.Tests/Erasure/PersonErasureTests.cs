@@ -204,6 +204,40 @@ public sealed class PersonErasureTests : IDisposable
     }
 
     [Fact]
+    public async Task LoginMerge_SavedBeforeACrash_ButNotYetFollowed_IsFollowedAtTheNextStart()
+    {
+        string dataDir = LodestarFactory.NewDataDir();
+        TestApp app;
+        long tabletMessage;
+        string tabletPerson, alicePerson;
+        using (var first = new LodestarFactory(dataDir))
+        {
+            app = await first.CreateAppAsync();
+            using var admin = first.CreateAdminClient();
+            using var client = first.CreateClient();
+            await new LeanplumDevice(client, app, "alice-phone", "alice").StartAsync();
+            var tablet = new LeanplumDevice(client, app, "tablet");
+            await tablet.StartAsync();
+            tabletMessage = await SendInboxAsync(admin, app, "tablet", "on the tablet");
+            tabletPerson = JsonNode.Parse(await admin.GetStringAsync($"/api/v1/apps/{app.Id}/users/tablet"))!["personId"]!.GetValue<string>();
+            alicePerson = JsonNode.Parse(await admin.GetStringAsync($"/api/v1/apps/{app.Id}/users/alice"))!["personId"]!.GetValue<string>();
+        }
+
+        // A crash right after the identity store saved a login merge: the ids point at alice, nothing else followed.
+        new Lodestar.Storage.Sqlite.SqliteIdentityStore(new Lodestar.Storage.Sqlite.SqliteDatabase(Path.Combine(dataDir, "state.sqlite")))
+            .Save([], [(app.Id, tabletPerson, alicePerson)]);
+
+        using var second = new LodestarFactory(dataDir);
+        using var client2 = second.CreateClient();
+        using var admin2 = second.CreateAdminClient();
+        // The event store resolves the tablet's session start to alice (hers and the tablet's), and the inbox moved.
+        var events = JsonNode.Parse(await admin2.GetStringAsync($"/api/v1/apps/{app.Id}/users/alice/events"))!["events"]!.AsArray();
+        Assert.Equal(2, events.Count(e => e!["name"]!.GetValue<string>() == "$start"));
+        Assert.Contains($"{tabletMessage}##1", (await new LeanplumDevice(client2, app, "alice-phone", "alice").InboxAsync()).Select(p => p.Key));
+        Assert.Empty(new Lodestar.Storage.Sqlite.SqliteIdentityStore(new Lodestar.Storage.Sqlite.SqliteDatabase(Path.Combine(dataDir, "state.sqlite"))).PendingMerges());
+    }
+
+    [Fact]
     public async Task LoginMerge_AtStart_KeepsTheNewest300_OfBothInboxes()
     {
         var app = await _factory.CreateAppAsync();
