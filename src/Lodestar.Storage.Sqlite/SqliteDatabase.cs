@@ -98,6 +98,20 @@ public sealed class SqliteDatabase
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (app_id, id)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS profile_deletions (
+                app_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                version INTEGER NOT NULL
+            );
             """);
+
+        // Files from before profile versions: every profile starts at version 0 (older than any mirror built since).
+        using (var column = connection.CreateCommand())
+        {
+            column.CommandText = "SELECT count(*) FROM pragma_table_info('profiles') WHERE name = 'version'";
+            if ((long)column.ExecuteScalar()! == 0) Execute(connection, "ALTER TABLE profiles ADD COLUMN version INTEGER NOT NULL DEFAULT 0");
+        }
+
+        Execute(connection, "CREATE INDEX IF NOT EXISTS profiles_version ON profiles (app_id, version)");
     }
 }

@@ -5,7 +5,7 @@ namespace Lodestar.Storage.Sqlite;
 /// <summary>Streams an app's profile documents out of SQLite.</summary>
 public sealed class SqliteProfileReader(SqliteDatabase database) : IProfileReader
 {
-    public long Version => SqliteProfileStore.ReadCursor(database);
+    public long Version => SqliteProfileStore.ReadVersion(database);
 
     public IEnumerable<Profile> ReadAll(string appId)
     {
@@ -16,4 +16,7 @@ public sealed class SqliteProfileReader(SqliteDatabase database) : IProfileReade
         using var reader = command.ExecuteReader();
         while (reader.Read()) yield return ProfileJson.Deserialize(reader.GetString(0));
     }
+
+    public ProfileDelta<Profile>? ChangesSince(string appId, long version) =>
+        SqliteProfileStore.ChangesSince(database, appId, version, "data", reader => ProfileJson.Deserialize(reader.GetString(1)));
 }

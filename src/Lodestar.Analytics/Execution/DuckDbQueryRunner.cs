@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -24,7 +25,7 @@ public sealed partial class DuckDbQueryRunner(
 {
     public const string MirrorCatalog = "lodestar_attributes";
 
-    private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table)> _mirrors = new();
+    private readonly ConcurrentDictionary<(string App, string Name), (long Version, string Table, long Persons)> _mirrors = new();
     private readonly Lock _mirrorGate = new();
     private bool _attached;
 
@@ -75,6 +76,9 @@ public sealed partial class DuckDbQueryRunner(
     [LoggerMessage(4002, LogLevel.Debug, "Mirrored attribute {Attribute} of app {AppId} ({Persons} persons) into DuckDB")]
     private static partial void LogMirrored(ILogger logger, string attribute, string appId, long persons);
 
+    [LoggerMessage(4003, LogLevel.Debug, "Brought the mirror of attribute {Attribute} of app {AppId} up to date ({Changed} persons saved, {Removed} removed)")]
+    private static partial void LogMirrorFollowed(ILogger logger, string attribute, string appId, int changed, int removed);
+
     private SqlScope Prepare(QuerySession session, string appId, List<string> attributeNames, string? segmentFilter)
     {
         bool overrides = session.Scalar($"SELECT EXISTS (SELECT 1 FROM person_overrides WHERE app_id = {DuckDbDialect.Text(appId)})") is true;
@@ -124,6 +128,15 @@ public sealed partial class DuckDbQueryRunner(
                 _attached = true;
             }
 
+            if (mirror.Table is not null && mirror.Version < version
+                && attributes.ChangesSince(appId, [name], mirror.Version) is { } delta && delta.Count <= MaxDelta(mirror.Persons))
+            {
+                long followed = Follow(session, mirror.Table, delta);
+                LogMirrorFollowed(logger, name, appId, delta.Changed.Count, delta.Removed.Count);
+                _mirrors[(appId, name)] = (version, mirror.Table, followed);
+                return mirror.Table;
+            }
+
             string table = "a_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId + "\n" + name)), 0, 12).ToLowerInvariant();
             string building = table + "_next";
             session.NonQuery($"CREATE OR REPLACE TABLE {MirrorCatalog}.{building} (pid VARCHAR, v VARCHAR)");
@@ -148,9 +161,41 @@ public sealed partial class DuckDbQueryRunner(
                 COMMIT;
                 """);
             string qualified = $"{MirrorCatalog}.{table}";
-            _mirrors[(appId, name)] = (version, qualified);
+            _mirrors[(appId, name)] = (version, qualified, persons);
             return qualified;
         }
+    }
+
+    /// <summary>Past this many changed persons a copy is cheaper than following the changes one by one.</summary>
+    private static long MaxDelta(long persons) => Math.Max(1_000, persons / 4);
+
+    /// <summary>
+    /// Brings a mirror up to date with the persons saved or removed since it was built: their rows go, the saved ones'
+    /// current values come back, in one transaction (a query on the mirror sees it before or after, never half).
+    /// </summary>
+    private static long Follow(QuerySession session, string table, ProfileDelta<(string PersonId, JsonNode?[] Values)> delta)
+    {
+        string staging = table + "_delta";
+        session.NonQuery($"CREATE OR REPLACE TABLE {staging} (pid VARCHAR, v VARCHAR)");
+        using (var appender = session.Connection.CreateAppender(MirrorCatalog, null, staging[(MirrorCatalog.Length + 1)..]))
+        {
+            // Removed persons only lose their row; saved ones (also those removed and saved again) get their value back.
+            foreach (string personId in delta.Removed) appender.CreateRow().AppendValue(personId).AppendNullValue().EndRow();
+            foreach (var (personId, values) in delta.Changed)
+            {
+                var row = appender.CreateRow().AppendValue(personId);
+                (AsText(values[0]) is { } text ? row.AppendValue(text) : row.AppendNullValue()).EndRow();
+            }
+        }
+
+        session.NonQuery($"""
+            BEGIN TRANSACTION;
+            DELETE FROM {table} WHERE pid IN (SELECT pid FROM {staging});
+            INSERT INTO {table} SELECT pid, v FROM {staging} WHERE v IS NOT NULL;
+            COMMIT;
+            DROP TABLE {staging};
+            """);
+        return Convert.ToInt64(session.Scalar($"SELECT count(*) FROM {table}"), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The attribute as SQL compares it: strings unquoted, numbers and booleans as JSON text, lists as JSON.</summary>
