@@ -141,10 +141,12 @@ public sealed partial class DuckDbEventStore
                 probe.CommandText = $"SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'events' AND column_name = '{column}'";
                 if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
                 {
-                    Execute(_writer, $"ALTER TABLE events ADD COLUMN \"{column}\" INTEGER; {CreateValuesTable(column)}");
+                    Execute(_writer, $"ALTER TABLE events ADD COLUMN \"{column}\" INTEGER");
                     _materializedColumns = CountMaterializedColumns();
                 }
             }
+
+            Execute(_writer, CreateValuesTable(column));
 
             using var insert = _writer.CreateCommand();
             insert.CommandText = $"INSERT INTO {MaterializedTable} VALUES ($1, $2, $3, 0, $4, $5)";
