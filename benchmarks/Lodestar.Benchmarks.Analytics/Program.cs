@@ -103,6 +103,12 @@ string categoryColumn;
 
         await Task.Delay(250);
     }
+
+    // Measured after a checkpoint: DuckDB picks a column's compression when it writes it out.
+    using var connection = store.OpenConnection();
+    using var checkpoint = connection.CreateCommand();
+    checkpoint.CommandText = "CHECKPOINT";
+    checkpoint.ExecuteNonQuery();
 }
 
 string from = generator.Start.ToString("O", CultureInfo.InvariantCulture);
@@ -161,14 +167,16 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
         json => string.Join(",", json.GetProperty("series").EnumerateArray().OrderBy(s => s.GetProperty("breakdownValue").GetString(), StringComparer.Ordinal)
             .SelectMany(s => s.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).Where(v => v != 0)
             .Select(v => Math.Round(v, 2).ToString(CultureInfo.InvariantCulture)))), 0.3),
-    // The property is materialized (above), so the best hand-written query reads its column.
+    // The property is materialized (above), so the best hand-written query reads its column: it groups by the stored
+    // integer id and joins the value table after the grouping.
     ("trend: daily product views by category", "trends",
         $$"""{"series": [{"event": "View Product"}], "interval": "day", "breakdown": {"property": "category"}, "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        SELECT string_agg(n::VARCHAR, ',' ORDER BY c, d) FROM (
-            SELECT date_trunc('day', time) AS d, "{categoryColumn}" AS c, count(*) AS n FROM events
+        SELECT string_agg(g.n::VARCHAR, ',' ORDER BY v.v, g.d) FROM (
+            SELECT date_trunc('day', time) AS d, "{categoryColumn}" AS id, count(*) AS n FROM events
             WHERE app_id = {a} AND NOT internal AND name = 'View Product' AND time >= TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}' AND time < TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'
-            GROUP BY ALL)
+            GROUP BY ALL) g
+        LEFT JOIN "{DuckDbEventStore.ValuesTableOf(categoryColumn)}" v ON v.id = g.id
         """,
         json => string.Join(",", json.GetProperty("series").EnumerateArray().OrderBy(s => s.GetProperty("breakdownValue").GetString(), StringComparer.Ordinal)
             .SelectMany(s => s.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).Where(v => v != 0)

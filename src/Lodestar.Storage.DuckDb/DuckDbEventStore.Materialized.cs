@@ -6,18 +6,22 @@ using DuckDB.NET.Data;
 namespace Lodestar.Storage.DuckDb;
 
 /// <summary>
-/// Materialized property columns: an app's JSON event property copied into a VARCHAR column of <c>events</c>, so that
-/// breakdowns and filters by it read a column instead of parsing the JSON text of millions of rows.
+/// Materialized property columns: an app's JSON event property stored as an INTEGER id into a per-property table of
+/// its distinct texts (<see cref="ValuesTableOf"/>, <c>(id, v)</c>), so that breakdowns group by a small integer and
+/// filters read a column instead of parsing the JSON text of millions of rows.
 /// </summary>
 /// <remarks>
-/// The column holds <c>json_extract_string(properties, '$."name"')</c> (the very expression every reader uses) for the
-/// app's events with <c>seq</c> up to a watermark (<c>materialized_properties.filled_to</c>); readers take the column
-/// below the watermark and the JSON above it, so the answer is the same whatever the fill's progress. A background
-/// fill (<see cref="FillMaterialized"/>) advances the watermark in slices, each slice's UPDATE and the new watermark in
-/// one transaction: a crash loses at most the slice in progress, and a restart resumes from the committed watermark.
-/// Appends are untouched (the writer never writes the column): rows above the watermark are read from the JSON until
-/// the fill reaches them. Events are never updated, only deleted (<see cref="DeletePerson"/>), and deleting a row
-/// deletes its column value with it; merges touch only the override tables.
+/// The column's id maps to exactly <c>json_extract_string(properties, '$."name"')</c> (the very expression every reader
+/// uses; NULL, for a missing key or a JSON null, stays NULL and has no id) for the app's events with <c>seq</c> up to a
+/// watermark (<c>materialized_properties.filled_to</c>); readers take the column below the watermark and the JSON above
+/// it, so the answer is the same whatever the fill's progress. A background fill (<see cref="FillMaterialized"/>)
+/// advances the watermark in slices: each slice's new texts get the next ids, its rows their ids, and the new watermark
+/// is written, in one transaction: a crash loses at most the slice in progress, and a restart resumes from the
+/// committed watermark. An id, once given, keeps its text (texts are only added; a text no event references any more is
+/// forgotten after a person's deletion, and a later fill gives it a new id). Appends are untouched (the writer writes
+/// NULL into the column): rows above the watermark are read from the JSON until the fill reaches them. Events are never
+/// updated, only deleted (<see cref="DeletePerson"/>), and deleting a row deletes its id with it; merges touch only the
+/// override tables. Columns of the earlier form (VARCHAR holding the text) are replaced at open and filled again.
 /// </remarks>
 public sealed partial class DuckDbEventStore
 {
@@ -36,6 +40,9 @@ public sealed partial class DuckDbEventStore
     /// <summary>The column a property materializes into (shared by the apps that materialize a property of that name).</summary>
     public static string ColumnOf(string property) =>
         ColumnPrefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(property)), 0, 8).ToLowerInvariant();
+
+    /// <summary>The table of a materialized column's texts, <c>(id INTEGER, v VARCHAR)</c>: the text of every id the column holds.</summary>
+    public static string ValuesTableOf(string column) => column + "_values";
 
     /// <summary>The JSON path readers extract a property with (<c>$."name"</c>), as a SQL string literal.</summary>
     public static string PropertyPath(string property) => "'" + ("$.\"" + property + "\"").Replace("'", "''", StringComparison.Ordinal) + "'";
@@ -67,9 +74,46 @@ public sealed partial class DuckDbEventStore
             while (reader.Read()) unused.Add(reader.GetString(0));
         }
 
-        foreach (string column in unused) Execute(_writer, $"ALTER TABLE events DROP COLUMN \"{column}\"");
+        foreach (string column in unused) Execute(_writer, $"ALTER TABLE events DROP COLUMN \"{column}\"; DROP TABLE IF EXISTS \"{ValuesTableOf(column)}\"");
+        MigrateTextColumns();
         _materializedColumns = CountMaterializedColumns();
     }
+
+    /// <summary>
+    /// Columns of the earlier form (VARCHAR holding the text) become INTEGER id columns, empty, with their watermarks
+    /// back at 0, in one transaction per column: readers take the JSON until the fill has filled them again (the same
+    /// answers meanwhile, slower).
+    /// </summary>
+    private void MigrateTextColumns()
+    {
+        var text = new List<string>();
+        using (var command = _writer.CreateCommand())
+        {
+            command.CommandText = $"""
+                SELECT column_name FROM duckdb_columns()
+                WHERE schema_name = 'main' AND table_name = 'events' AND starts_with(column_name, '{ColumnPrefix}') AND data_type <> 'INTEGER'
+                ORDER BY column_index
+                """;
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) text.Add(reader.GetString(0));
+        }
+
+        foreach (string column in text)
+        {
+            // Dropped and added again, so the materialized columns stay the last ones (the appender writes them by position).
+            Execute(_writer, $"""
+                BEGIN TRANSACTION;
+                ALTER TABLE events DROP COLUMN "{column}";
+                ALTER TABLE events ADD COLUMN "{column}" INTEGER;
+                {CreateValuesTable(column)};
+                UPDATE {MaterializedTable} SET filled_to = 0 WHERE column_name = '{column}';
+                COMMIT;
+                """);
+        }
+    }
+
+    private static string CreateValuesTable(string column) =>
+        $"CREATE TABLE IF NOT EXISTS \"{ValuesTableOf(column)}\" (id INTEGER PRIMARY KEY, v VARCHAR NOT NULL UNIQUE)";
 
     private int CountMaterializedColumns()
     {
@@ -97,10 +141,12 @@ public sealed partial class DuckDbEventStore
                 probe.CommandText = $"SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'events' AND column_name = '{column}'";
                 if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
                 {
-                    Execute(_writer, $"ALTER TABLE events ADD COLUMN \"{column}\" VARCHAR");
+                    Execute(_writer, $"ALTER TABLE events ADD COLUMN \"{column}\" INTEGER");
                     _materializedColumns = CountMaterializedColumns();
                 }
             }
+
+            Execute(_writer, CreateValuesTable(column));
 
             using var insert = _writer.CreateCommand();
             insert.CommandText = $"INSERT INTO {MaterializedTable} VALUES ($1, $2, $3, 0, $4, $5)";
@@ -197,10 +243,17 @@ public sealed partial class DuckDbEventStore
                 long to = Math.Min(newest, behind.FilledTo + sliceSequences);
                 string app = "'" + behind.AppId.Replace("'", "''", StringComparison.Ordinal) + "'";
                 string from = behind.FilledTo.ToString(CultureInfo.InvariantCulture), upTo = to.ToString(CultureInfo.InvariantCulture);
-                // The bounds are inlined so DuckDB prunes row groups by their seq min/max.
+                string path = PropertyPath(behind.Property), values = $"\"{ValuesTableOf(behind.Column)}\"";
+                // The bounds are inlined so DuckDB prunes row groups by their seq min/max. The slice's new texts get the
+                // next ids (in text order), then every row of the slice the id of its text (NULL for none: whatever the
+                // column held before, as after a crash between a slice's rows and its watermark, is overwritten).
                 Execute(connection, $"""
-                    UPDATE events SET "{behind.Column}" = json_extract_string(properties, {PropertyPath(behind.Property)})
-                    WHERE app_id = {app} AND seq > {from} AND seq <= {upTo};
+                    INSERT INTO {values} (id, v)
+                    SELECT ((SELECT coalesce(max(id), 0) FROM {values}) + row_number() OVER (ORDER BY n.v))::INTEGER, n.v
+                    FROM (SELECT DISTINCT json_extract_string(properties, {path}) AS v FROM events WHERE app_id = {app} AND seq > {from} AND seq <= {upTo}) n
+                    WHERE n.v IS NOT NULL AND n.v NOT IN (SELECT v FROM {values});
+                    UPDATE events SET "{behind.Column}" = (SELECT d.id FROM {values} d WHERE d.v = json_extract_string(events.properties, {path}))
+                    WHERE events.app_id = {app} AND events.seq > {from} AND events.seq <= {upTo};
                     UPDATE {MaterializedTable} SET filled_to = {upTo}
                     WHERE app_id = {app} AND property = {"'" + behind.Property.Replace("'", "''", StringComparison.Ordinal) + "'"} AND filled_to = {from};
                     """);
@@ -213,5 +266,25 @@ public sealed partial class DuckDbEventStore
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Forgets the texts of materialized columns that no event references any more (after a person's events were
+    /// deleted, so that no property text of theirs outlives them in a value table). Ids still referenced keep their text.
+    /// </summary>
+    private void ForgetUnreferencedValues()
+    {
+        // Not on the writer's connection: appends may be using it.
+        using var connection = OpenConnection();
+        var columns = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'events' AND starts_with(column_name, '{ColumnPrefix}') AND data_type = 'INTEGER'";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) columns.Add(reader.GetString(0));
+        }
+
+        foreach (string column in columns)
+            Execute(connection, $"DELETE FROM \"{ValuesTableOf(column)}\" WHERE id NOT IN (SELECT \"{column}\" FROM events WHERE \"{column}\" IS NOT NULL)");
     }
 }

@@ -365,7 +365,12 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     public long DeletePerson(string appId, string personId)
     {
         // Not beside a materialized-property fill, which could be updating the same rows.
-        lock (_fillGate) return DeletePersonEvents(appId, personId);
+        lock (_fillGate)
+        {
+            long deleted = DeletePersonEvents(appId, personId);
+            if (deleted > 0) ForgetUnreferencedValues();
+            return deleted;
+        }
     }
 
     private long DeletePersonEvents(string appId, string personId)

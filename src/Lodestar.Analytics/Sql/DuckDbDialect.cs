@@ -42,10 +42,24 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             TrendMath.PerUserAvg => series.ValueProperty is null ? "count(*) / count(DISTINCT pid)" : "sum(v) / count(DISTINCT pid)",
             _ => throw new InvalidOperationException(series.Math.ToString()),
         };
+        // A count, minimum or maximum by a materialized property that nothing else in the series reads groups by the
+        // property's id (and, above the watermark, its JSON text) and maps ids to texts after the aggregation: grouping
+        // millions of rows by a small integer instead of a string.
+        MaterializedColumn? keyed = null;
+        if (plan.Breakdown is { IsAttribute: false } byProperty && series.Math is TrendMath.Total or TrendMath.Min or TrendMath.Max
+            && scope.Materialized.TryGetValue(byProperty.Name, out var column) && column.FilledTo > 0
+            && series.ValueProperty != byProperty.Name && !series.Match.Filters.Any(f => !f.Field.IsAttribute && f.Field.Name == byProperty.Name))
+        {
+            keyed = column with { KeyOnly = true };
+            scope = scope with { Materialized = new Dictionary<string, MaterializedColumn>(scope.Materialized, StringComparer.Ordinal) { [byProperty.Name] = keyed } };
+        }
+
+        string breakdownText = keyed is not null ? $"e.\"{keyed.JsonColumn}\"" : plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR";
+        string breakdownId = keyed is not null ? $"e.\"{keyed.Column}\"" : "NULL::INTEGER";
         var sql = new StringBuilder();
         sql.Append($"""
             WITH base AS (
-                SELECT {Bucket(calendar, "e.time", range)} AS b, {(plan.Breakdown is { } bd ? StringOf(bd, scope) : "NULL::VARCHAR")} AS bv,
+                SELECT {Bucket(calendar, "e.time", range)} AS b, {breakdownText} AS bv, {breakdownId} AS bid,
                        {(needsPerson ? PersonId(scope) : "NULL::BIGINT")} AS pid, {value} AS v
                 {From(scope, needsPerson, UsesAttributes(series.Match, plan.Breakdown))}
                 WHERE {Where(scope, range.From, range.To)} AND {Match(series.Match, scope)}
@@ -66,8 +80,19 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 TrendMath.Min => "min(mn)",
                 _ => "max(mx)",
             };
+            sql.Append(keyed is null
+                ? "\n, agg AS (SELECT b, bv, count(*) AS n, min(v) AS mn, max(v) AS mx FROM base GROUP BY b, bv)"
+                : $"""
+
+                , byid AS (SELECT b, bid, bv, count(*) AS n, min(v) AS mn, max(v) AS mx FROM base GROUP BY b, bid, bv),
+                agg AS (
+                    SELECT byid.b, coalesce(d.v, byid.bv) AS bv, sum(byid.n) AS n, min(byid.mn) AS mn, max(byid.mx) AS mx
+                    FROM byid LEFT JOIN "{keyed.ValuesTable}" d ON d.id = byid.bid
+                    GROUP BY 1, 2
+                )
+                """);
             sql.Append($"""
-                , agg AS (SELECT b, bv, count(*) AS n, min(v) AS mn, max(v) AS mx FROM base GROUP BY b, bv),
+                ,
                 top AS (SELECT bv, true AS keep FROM agg GROUP BY bv ORDER BY sum(n) DESC, bv NULLS LAST LIMIT {QueryPlanner.MaxBreakdownValues})
                 SELECT b, CASE WHEN top.keep THEN agg.bv END AS bv, top.keep IS NULL AS other, {combined} AS v
                 FROM agg LEFT JOIN top ON agg.bv IS NOT DISTINCT FROM top.bv
@@ -554,21 +579,23 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     /// <summary>
     /// An event property as text: <c>json_extract_string</c> of the properties JSON, or, where the property is
-    /// materialized, its column in <see cref="EventsTable"/> (which holds the same text), for an alias over that table.
+    /// materialized, its column in <see cref="EventsTable"/> (which shows the same text there), for an alias over that table.
     /// </summary>
     public static string PropertyText(SqlScope scope, string alias, string property)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        return scope.Materialized.TryGetValue(property, out var m) && m.FilledTo > 0
-            ? $"{alias}.\"{m.Column}\""
-            : PropertyJson($"{alias}.properties", property);
+        if (!scope.Materialized.TryGetValue(property, out var m) || m.FilledTo <= 0) return PropertyJson($"{alias}.properties", property);
+        if (m.KeyOnly) throw new InvalidOperationException($"Property {property} is read only as a key (by id) in this query.");
+        return $"{alias}.\"{m.Column}\"";
     }
 
     /// <summary>
     /// The events as readers see them (a table expression to alias): <c>events</c>, or, when properties are materialized,
-    /// the events up to the lowest watermark as stored (their columns filled) and the later ones with those columns
-    /// computed from the JSON, so a materialized column always holds the property's text. Two scans of one table rather
-    /// than a CASE per row: DuckDB prunes the second by <c>seq</c> and keeps the first's columns dictionary-encoded.
+    /// the events up to the lowest watermark as stored, each materialized column showing its id's text (joined from its
+    /// value table), and the later ones with those columns computed from the JSON, so a materialized column always shows
+    /// the property's text. A <see cref="MaterializedColumn.KeyOnly"/> column is not joined: it keeps the id (NULL above
+    /// the watermark) and its <see cref="MaterializedColumn.JsonColumn"/> gives the JSON text above the watermark (NULL
+    /// below). Two scans of one table rather than a CASE per row: DuckDB prunes the second by <c>seq</c>.
     /// </summary>
     public static string EventsTable(SqlScope scope)
     {
@@ -576,8 +603,33 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         var filled = scope.Materialized.Where(m => m.Value.FilledTo > 0).OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
         if (filled.Count == 0) return "events";
         string watermark = filled.Min(m => m.Value.FilledTo).ToString(CultureInfo.InvariantCulture);
-        string computed = string.Join(", ", filled.Select(m => $"{PropertyJson("properties", m.Key)} AS \"{m.Value.Column}\""));
-        return $"(SELECT * FROM events WHERE seq <= {watermark} UNION ALL SELECT * REPLACE ({computed}) FROM events WHERE seq > {watermark})";
+        var storedText = new List<string>();
+        var joins = new StringBuilder();
+        var storedExtra = new StringBuilder();
+        var computed = new List<string>();
+        var computedExtra = new StringBuilder();
+        int i = 0;
+        foreach (var (property, m) in filled)
+        {
+            string json = PropertyJson("properties", property);
+            if (m.KeyOnly)
+            {
+                storedExtra.Append($", NULL::VARCHAR AS \"{m.JsonColumn}\"");
+                computed.Add($"NULL::INTEGER AS \"{m.Column}\"");
+                computedExtra.Append($", {json} AS \"{m.JsonColumn}\"");
+            }
+            else
+            {
+                string d = "d" + i++.ToString(CultureInfo.InvariantCulture);
+                storedText.Add($"{d}.v AS \"{m.Column}\"");
+                joins.Append($" LEFT JOIN \"{m.ValuesTable}\" {d} ON {d}.id = e.\"{m.Column}\"");
+                computed.Add($"{json} AS \"{m.Column}\"");
+            }
+        }
+
+        string stored = storedText.Count == 0 ? "e.*" : $"e.* REPLACE ({string.Join(", ", storedText)})";
+        return $"(SELECT {stored}{storedExtra} FROM events e{joins} WHERE e.seq <= {watermark} " +
+               $"UNION ALL SELECT * REPLACE ({string.Join(", ", computed)}){computedExtra} FROM events WHERE seq > {watermark})";
     }
 
     /// <summary>A property's text from a properties JSON: the very expression the store fills a materialized column with.</summary>

@@ -41,6 +41,13 @@ public sealed class MaterializedPropertyTests : IDisposable
     private void AddRaw(string person, string name, string time, string json) =>
         _log.Add(person, name, time, JsonNode.Parse(json));
 
+    /// <summary>The text a row's materialized id stands for, as SQL over <c>events</c> (NULL for a NULL id).</summary>
+    private static string TextOf(string property)
+    {
+        string column = DuckDbEventStore.ColumnOf(property);
+        return $"(SELECT d.v FROM \"{DuckDbEventStore.ValuesTableOf(column)}\" d WHERE d.id = events.\"{column}\")";
+    }
+
     [Fact]
     public void Column_HoldsWhatJsonExtractStringGives_ForEveryKindOfValueAndOddKeys()
     {
@@ -58,15 +65,14 @@ public sealed class MaterializedPropertyTests : IDisposable
 
         foreach (string property in properties)
         {
-            string column = DuckDbEventStore.ColumnOf(property);
             string path = DuckDbEventStore.PropertyPath(property);
-            long mismatches = Convert.ToInt64(Scalar($"SELECT count(*) FROM events WHERE \"{column}\" IS DISTINCT FROM json_extract_string(properties, {path})"), CultureInfo.InvariantCulture);
+            long mismatches = Convert.ToInt64(Scalar($"SELECT count(*) FROM events WHERE {TextOf(property)} IS DISTINCT FROM json_extract_string(properties, {path})"), CultureInfo.InvariantCulture);
             Assert.True(mismatches == 0, $"{property}: {mismatches} rows differ from json_extract_string");
             Assert.Equal(6L, Watermark(property));
         }
 
         // By hand: strings unquoted (escapes decoded), other values as JSON text, missing keys and non-objects NULL.
-        string Value(string property, long seq) => Scalar($"SELECT coalesce(\"{DuckDbEventStore.ColumnOf(property)}\", '<null>') FROM events WHERE seq = {seq}")!.ToString()!;
+        string Value(string property, long seq) => Scalar($"SELECT coalesce({TextOf(property)}, '<null>') FROM events WHERE seq = {seq}")!.ToString()!;
         Assert.Equal("a", Value("s", 1));
         Assert.Equal("\"quoted\" \\ back\nslash", Value("s", 2));
         Assert.Equal("123", Value("s", 3));
@@ -173,12 +179,13 @@ public sealed class MaterializedPropertyTests : IDisposable
         // they not one transaction) is not trusted: readers take the JSON above the watermark, the next fill rewrites it.
         _log.Add("p6", "View", "2024-01-02T15:00:00Z", new { category = "toys" });                // 12
         string column = DuckDbEventStore.ColumnOf("category");
-        _log.Reopen(c => Execute(c, $"UPDATE events SET \"{column}\" = 'garbage' WHERE seq = 12"));
+        string values = DuckDbEventStore.ValuesTableOf(column);
+        _log.Reopen(c => Execute(c, $"INSERT INTO \"{values}\" VALUES (999, 'garbage'); UPDATE events SET \"{column}\" = 999 WHERE seq = 12"));
         const string last = "7:1,0 books:0,1 music:0,1 toys:2,2 (none):1,0 | books uniques 0,1 | price>10 0,1";
         Assert.Equal(last, await Answers());
         FillAll();
         Assert.Equal(12L, Watermark("category"));
-        Assert.Equal("toys", Scalar($"SELECT \"{column}\" FROM events WHERE seq = 12"));
+        Assert.Equal("toys", Scalar($"SELECT {TextOf("category")} FROM events WHERE seq = 12"));
         Assert.Equal(last, await Answers());
 
         // Unmaterialized: back to the JSON at once; the column goes at the next open.
@@ -241,7 +248,10 @@ public sealed class MaterializedPropertyTests : IDisposable
         _log.Add("p3", "View", "2024-01-01T12:00:00Z", new { category = "games" });
         string column = DuckDbEventStore.ColumnOf("category");
         // Tampering shows which source each row is read from: rows 1–2 (filled) from the column, row 3 from the JSON.
-        _log.Reopen(c => Execute(c, $"UPDATE events SET \"{column}\" = 'from-column-' || seq"));
+        _log.Reopen(c => Execute(c, $"""
+            INSERT INTO "{DuckDbEventStore.ValuesTableOf(column)}" SELECT 1000 + seq, 'from-column-' || seq FROM events;
+            UPDATE events SET "{column}" = 1000 + seq;
+            """));
         Assert.Equal("from-column-1:1,0 from-column-2:1,0 games:1,0 | books uniques 0,0 | price>10 0,0", await Answers());
     }
 
