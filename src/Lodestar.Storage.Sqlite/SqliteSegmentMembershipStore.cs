@@ -124,18 +124,21 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         if (changes.Count > 0)
         {
             var list = changes as IReadOnlyList<SegmentMembershipChange> ?? [.. changes];
-            using var enter = new RowsStatement(connection, transaction, 4, values => $"""
-                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at) VALUES {values}
+            // (WHERE true: an upsert after INSERT … SELECT needs it, or the parser takes ON CONFLICT for a join's.)
+            using var enter = new RowsStatement(connection, transaction, """
+                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at)
+                SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($rows) WHERE true
                 ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
                 """);
-            using var leave = new RowsStatement(connection, transaction, 3, values => $"""
-                DELETE FROM segment_members WHERE (app_id, person_id, segment_id) IN (SELECT column1, column2, column3 FROM (VALUES {values}))
+            using var leave = new RowsStatement(connection, transaction, """
+                DELETE FROM segment_members WHERE (app_id, person_id, segment_id) IN (SELECT value->>0, value->>1, value->>2 FROM json_each($rows))
                 """);
-            using var history = new RowsStatement(connection, transaction, 5, values => $"""
-                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES {values}
+            using var history = new RowsStatement(connection, transaction, """
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at)
+                SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each($rows) ORDER BY key
                 """);
-            // (The subquery form lets SQLite search the primary key for each row; a bare IN (VALUES …) scans the table.)
-            // The changes of one commit folded per membership, so entries and exits go 64 rows per statement however
+            // (The subquery form lets SQLite search the primary key for each row; a bare IN (…) scans the table.)
+            // The changes of one commit folded per membership, so entries and exits go many rows per statement however
             // they interleave: a row is deleted when the membership was left at some point in the commit, then
             // inserted when it was entered after its last exit, with the time of the first such entry (an entry of a
             // membership already present keeps its time). That ends as applying the changes one by one in order does.
@@ -155,25 +158,53 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 if (state.Insert is { } at) inserts.Add((key.App, key.Segment, key.Person, at));
             }
 
-            leave.Execute(deletes, 0, deletes.Count, (row, _) => [row.App, row.Person, row.Segment]);
-            enter.Execute(inserts, 0, inserts.Count, (row, _) => [row.App, row.Person, row.Segment, Text(row.At)]);
-            history.Execute(list, 0, list.Count, (change, row) => [change.AppId, change.SegmentId, change.PersonId, change.Entered ? 1L : 0L, Text(change.At)]);
+            leave.Execute(deletes, static (w, row) =>
+            {
+                w.WriteStringValue(row.App);
+                w.WriteStringValue(row.Person);
+                w.WriteStringValue(row.Segment);
+            });
+            enter.Execute(inserts, static (w, row) =>
+            {
+                w.WriteStringValue(row.App);
+                w.WriteStringValue(row.Person);
+                w.WriteStringValue(row.Segment);
+                RowsStatement.WriteTime(w, row.At);
+            });
+            history.Execute(list, static (w, change) =>
+            {
+                w.WriteStringValue(change.AppId);
+                w.WriteStringValue(change.SegmentId);
+                w.WriteStringValue(change.PersonId);
+                w.WriteNumberValue(change.Entered ? 1 : 0);
+                RowsStatement.WriteTime(w, change.At);
+            });
         }
 
         if (timers.Count > 0)
         {
-            using var set = new RowsStatement(connection, transaction, 3, values => $"""
-                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES {values}
+            using var set = new RowsStatement(connection, transaction, """
+                INSERT INTO segment_timers (app_id, person_id, due_at)
+                SELECT value->>0, value->>1, value->>2 FROM json_each($rows) WHERE true
                 ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
                 """);
-            using var remove = new RowsStatement(connection, transaction, 2, values => $"""
-                DELETE FROM segment_timers WHERE (app_id, person_id) IN (SELECT column1, column2 FROM (VALUES {values}))
+            using var remove = new RowsStatement(connection, transaction, """
+                DELETE FROM segment_timers WHERE (app_id, person_id) IN (SELECT value->>0, value->>1 FROM json_each($rows))
                 """);
             // One row per person in a commit (the router keys them by person), so the order between the two does not matter.
             var due = timers.Where(t => t.DueAt is not null).ToList();
             var none = timers.Where(t => t.DueAt is null).ToList();
-            set.Execute(due, 0, due.Count, (timer, row) => [timer.AppId, timer.PersonId, Text(timer.DueAt!.Value)]);
-            remove.Execute(none, 0, none.Count, (timer, row) => [timer.AppId, timer.PersonId]);
+            set.Execute(due, static (w, timer) =>
+            {
+                w.WriteStringValue(timer.AppId);
+                w.WriteStringValue(timer.PersonId);
+                RowsStatement.WriteTime(w, timer.DueAt!.Value);
+            });
+            remove.Execute(none, static (w, timer) =>
+            {
+                w.WriteStringValue(timer.AppId);
+                w.WriteStringValue(timer.PersonId);
+            });
         }
 
         if (cursor is { } value)

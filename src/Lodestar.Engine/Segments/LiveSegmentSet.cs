@@ -25,19 +25,17 @@ public abstract class LiveSegmentSet
     public abstract TimeSpan? Retention { get; }
 
     /// <summary>
-    /// Whether the person is in the segment at <paramref name="now"/> (<paramref name="index"/> into
-    /// <see cref="Segments"/>), and the earliest time that can change with no new event. <paramref name="events"/>
-    /// are the person's kept events of the segment's <see cref="LiveSegment.Events"/> names, in time order (the
-    /// evaluation reads events only from them, and the profile part from <paramref name="facts"/>).
+    /// The criteria of <see cref="Segments"/> (same indexes) compiled over a person's <see cref="PersonEventIndex"/>: whether
+    /// the person is in the segment at an instant, and the earliest time that can change with no new event.
     /// </summary>
-    public abstract (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now);
+    public abstract LiveSegmentPlan Plan { get; }
 }
 
 /// <summary>
 /// One segment of a <see cref="LiveSegmentSet"/>: the events its criteria name (nested segments included) and
 /// whether they look at the profile (attributes, technology, sessions). Its answer can change only through those,
 /// or through time passing, so the grain evaluates it again only then. Segments naming the same events share one
-/// <see cref="Events"/> set (the same object), so a grain gathers those events once per evaluation.
+/// <see cref="Events"/> set (the same object).
 /// </summary>
 public sealed record LiveSegment(string Id, string Name, string Fingerprint, IReadOnlySet<string> Events, bool UsesProfile);
 

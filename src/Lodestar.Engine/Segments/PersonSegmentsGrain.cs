@@ -22,9 +22,8 @@ public sealed class PersonSegmentsGrain(
     private string _appId = "";
     private string _personId = "";
     private LiveSegmentSet? _set;
-    // Kept in time order (ties by sequence), parsed once; _sequences runs parallel to it.
-    private List<PersonEvent> _events = [];
-    private List<long> _sequences = [];
+    // The kept events, parsed once, in time order (ties by sequence) per name and per filtered match of the set's plan.
+    private PersonEventIndex? _index;
     private readonly HashSet<string> _arrived = new(StringComparer.Ordinal);
     private Dictionary<string, DateTimeOffset>? _memberships;
     private long _lastSequence;
@@ -54,7 +53,7 @@ public sealed class PersonSegmentsGrain(
             await EnsureLoadedAsync(set, batch.FirstSequence - 1).ConfigureAwait(true);
             foreach (var e in batch.Events)
             {
-                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) Insert(e.Sequence, Parse(e, set.PropertyEventNames.Contains(e.Name)));
+                if (e.Sequence > _lastSequence && set.EventNames.Contains(e.Name)) _index!.Add(e.Sequence, Parse(e, set.PropertyEventNames.Contains(e.Name)));
             }
         }
 
@@ -81,8 +80,7 @@ public sealed class PersonSegmentsGrain(
             .Select(id => new MembershipTransition(id, names.GetValueOrDefault(id, id), false, now)).ToList();
         _memberships = null;
         _nextFor = null;
-        _events = [];
-        _sequences = [];
+        _index = null;
         DeactivateOnIdle();
         return new PersonUpdate(transitions, true, null, null, null);
     }
@@ -106,6 +104,13 @@ public sealed class PersonSegmentsGrain(
             // The definitions changed what must be kept: read the kept events again, up to what this grain has seen.
             await LoadAsync(set, _lastSequence).ConfigureAwait(true);
         }
+        else if (!ReferenceEquals(_index?.Plan, set.Plan))
+        {
+            // New definitions over the same names: the kept events, indexed for the new plan.
+            var index = new PersonEventIndex(set.Plan);
+            if (_index is not null) foreach (var kept in _index.Events()) index.Add(kept.Sequence, kept.Event);
+            _index = index;
+        }
 
         _set = set;
     }
@@ -113,28 +118,20 @@ public sealed class PersonSegmentsGrain(
     private async Task LoadAsync(LiveSegmentSet set, long bound)
     {
         _memberships ??= new Dictionary<string, DateTimeOffset>(await StoredMembershipsAsync().ConfigureAwait(true), StringComparer.Ordinal);
-        _events = [];
-        _sequences = [];
+        _index = new PersonEventIndex(set.Plan);
         _nextFor = null;
         if (set.EventNames.Count > 0 && bound > 0)
         {
             var loaded = await history.LoadAsync(_appId, _personId, set.EventNames, bound).ConfigureAwait(true);
             loaded.Sort((a, b) => a.Event.Time != b.Event.Time ? a.Event.Time.CompareTo(b.Event.Time) : a.Sequence.CompareTo(b.Sequence));
-            _events = [.. loaded.Select(e => e.Event.Properties is not null && !set.PropertyEventNames.Contains(e.Event.Name) ? e.Event with { Properties = null } : e.Event)];
-            _sequences = [.. loaded.Select(e => e.Sequence)];
+            foreach (var (sequence, e) in loaded)
+            {
+                _index.Add(sequence, e.Properties is not null && !set.PropertyEventNames.Contains(e.Name) ? e with { Properties = null } : e);
+            }
         }
 
         _lastSequence = Math.Max(_lastSequence, bound);
         _set = set;
-    }
-
-    /// <summary>Keeps events in time order (then sequence); most arrive in order, so this is an append.</summary>
-    private void Insert(long sequence, PersonEvent e)
-    {
-        int at = _events.Count;
-        while (at > 0 && (_events[at - 1].Time > e.Time || (_events[at - 1].Time == e.Time && _sequences[at - 1] > sequence))) at--;
-        _events.Insert(at, e);
-        _sequences.Insert(at, sequence);
     }
 
     /// <summary>The event as segments see it; its properties only when some criterion reads properties of its name.</summary>
@@ -164,17 +161,8 @@ public sealed class PersonSegmentsGrain(
     private PersonUpdate Evaluate(LiveSegmentSet set, HashSet<string>? arrived)
     {
         var now = time.GetUtcNow();
-        if (set.Retention is { } retention)
-        {
-            var oldest = now - retention;
-            int drop = 0;
-            while (drop < _events.Count && _events[drop].Time < oldest) drop++;
-            if (drop > 0)
-            {
-                _events.RemoveRange(0, drop);
-                _sequences.RemoveRange(0, drop);
-            }
-        }
+        var index = _index!;
+        if (set.Retention is { } retention) index.DropBefore(now - retention);
 
         var current = _memberships!;
         if (!ReferenceEquals(_nextFor, set))
@@ -195,7 +183,7 @@ public sealed class PersonSegmentsGrain(
         }
 
         var segmentsOfSet = set.Segments;
-        var scratch = EvaluationScratch.Rent();
+        var plan = set.Plan;
         ProfileFacts? profile = null;
         bool profileRead = false;
         PersonFacts? facts = null;
@@ -216,7 +204,7 @@ public sealed class PersonSegmentsGrain(
                 facts = Facts(profile?.Facts);
             }
 
-            var (matches, next) = set.Evaluate(i, facts, scratch.EventsOf(_events, segment.Events), now);
+            var (matches, next) = plan.Evaluate(i, facts, index, now);
             _next[i] = next;
             bool member = current.ContainsKey(segment.Id);
             if (matches == member) continue;
@@ -225,8 +213,6 @@ public sealed class PersonSegmentsGrain(
             (transitions ??= []).Add(new MembershipTransition(segment.Id, segment.Name, matches, now));
         }
 
-        // The per-name index is rebuilt per call (nearly every call brings new events); its buffers go back to the thread.
-        scratch.Return();
         DateTimeOffset? dueAt = null;
         foreach (var next in _next) if (next is { } at && (dueAt is null || at < dueAt)) dueAt = at;
         bool timerChanged = !_dueKnown || _due != dueAt;
@@ -269,7 +255,7 @@ public sealed class PersonSegmentsGrain(
     }
 
     private PersonFacts Facts(PersonFacts? profile) => profile is null
-        ? new PersonFacts { PersonId = _personId, Events = _events }
+        ? new PersonFacts { PersonId = _personId }
         : new PersonFacts
         {
             PersonId = _personId,
@@ -278,87 +264,7 @@ public sealed class PersonSegmentsGrain(
             Sessions = profile.Sessions,
             FirstSeen = profile.FirstSeen,
             LastActive = profile.LastActive,
-            Events = _events,
         };
 
     private sealed record ProfileFacts(PersonFacts Facts, string? UserId, string? AnonymousId);
-
-    /// <summary>
-    /// Buffers for one evaluation, one set per thread: the kept events split by name, and the events of each set of names
-    /// (segments naming the same events share one set object, so its events are gathered once). A grain evaluates without
-    /// awaiting, so the buffers serve one evaluation at a time, and a person keeps no memory for them between calls.
-    /// </summary>
-    private sealed class EvaluationScratch
-    {
-        private const int LargestKeptList = 4_096;
-
-        [ThreadStatic]
-        private static EvaluationScratch? t_free;
-
-        private readonly Dictionary<string, List<PersonEvent>> _byName = new(StringComparer.Ordinal);
-        private readonly Dictionary<IReadOnlySet<string>, List<PersonEvent>> _merged = new(ReferenceEqualityComparer.Instance);
-        private readonly List<List<PersonEvent>> _lists = [];
-        private int _listsUsed;
-        private bool _indexed;
-
-        public static EvaluationScratch Rent()
-        {
-            var scratch = t_free ?? new EvaluationScratch();
-            t_free = null;
-            return scratch;
-        }
-
-        public void Return()
-        {
-            for (int i = 0; i < _listsUsed; i++)
-            {
-                if (_lists[i].Capacity > LargestKeptList) _lists[i] = [];
-                else _lists[i].Clear();
-            }
-
-            _listsUsed = 0;
-            _byName.Clear();
-            _merged.Clear();
-            _indexed = false;
-            t_free = this;
-        }
-
-        /// <summary><paramref name="events"/> of the given names, in their order.</summary>
-        public IReadOnlyList<PersonEvent> EventsOf(List<PersonEvent> events, IReadOnlySet<string> names)
-        {
-            if (names.Count == 0) return [];
-            if (names.Count > 1)
-            {
-                if (_merged.TryGetValue(names, out var known)) return known;
-                var merged = List();
-                foreach (var e in events)
-                {
-                    if (names.Contains(e.Name)) merged.Add(e);
-                }
-
-                _merged[names] = merged;
-                return merged;
-            }
-
-            if (!_indexed)
-            {
-                foreach (var e in events)
-                {
-                    if (!_byName.TryGetValue(e.Name, out var list)) _byName[e.Name] = list = List();
-                    list.Add(e);
-                }
-
-                _indexed = true;
-            }
-
-            foreach (var name in names) return _byName.GetValueOrDefault(name) ?? (IReadOnlyList<PersonEvent>)[];
-            return [];
-        }
-
-        private List<PersonEvent> List()
-        {
-            if (_listsUsed == _lists.Count) _lists.Add([]);
-            return _lists[_listsUsed++];
-        }
-    }
 }

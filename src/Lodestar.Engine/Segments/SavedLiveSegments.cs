@@ -38,13 +38,11 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
     /// <summary>One app's segments: what the grains keep, and all of them evaluated over one set of facts.</summary>
     private sealed class Compiled : LiveSegmentSet
     {
-        private readonly SavedSegment[] _saved;
         private readonly Dictionary<string, SegmentCondition> _byId;
         private readonly Func<string, SegmentCondition?> _lookup;
 
         public Compiled(SavedSegment[] saved)
         {
-            _saved = saved;
             _byId = saved.ToDictionary(s => s.Id, s => s.Criteria, StringComparer.Ordinal);
             _lookup = id => _byId.GetValueOrDefault(id);
             // Equal sets of names become one object, so the grains gather each set's events once per evaluation.
@@ -89,6 +87,7 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
             }
 
             PropertyEventNames = withProperties;
+            Plan = new LiveSegmentPlan([.. saved.Select(s => s.Criteria)], _lookup);
         }
 
         public override IReadOnlyList<LiveSegment> Segments { get; }
@@ -99,7 +98,6 @@ public sealed class SavedLiveSegments(ISegmentStore? store = null) : ILiveSegmen
 
         public override IReadOnlySet<string> PropertyEventNames { get; }
 
-        public override (bool Matches, DateTimeOffset? NextChangeAt) Evaluate(int index, PersonFacts facts, IReadOnlyList<PersonEvent> events, DateTimeOffset now) =>
-            SegmentEvaluator.Evaluate(_saved[index].Criteria, facts, events, now, _lookup);
+        public override LiveSegmentPlan Plan { get; }
     }
 }

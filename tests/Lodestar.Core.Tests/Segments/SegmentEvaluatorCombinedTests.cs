@@ -72,7 +72,7 @@ public sealed class SegmentEvaluatorCombinedTests
         Assert.InRange(timed, checkedCases / 10, checkedCases);
     }
 
-    private static string Criteria(Random random, int depth, bool nested)
+    internal static string Criteria(Random random, int depth, bool nested)
     {
         int kind = random.Next(depth < 2 ? 17 : 14);
         string e = Names[random.Next(Names.Length)];

@@ -7,8 +7,9 @@ namespace Lodestar.Server.Tests.Segments;
 
 /// <summary>
 /// The membership store's commits (many rows per statement) against an in-memory model applying the same changes one
-/// by one: random commits of up to 300 changes over few keys, so chunks of 64 rows are crossed and one commit often
-/// enters and leaves the same membership.
+/// by one: random commits of up to 300 changes over few keys (every fifth up to 2,500, so the statements' chunks of 1,024
+/// rows are crossed), one commit often entering and leaving the same membership, and ids with quotes, backslashes and
+/// non-ASCII characters (the rows go to SQLite as JSON).
 /// </summary>
 public sealed class SqliteSegmentMembershipStoreTests : IDisposable
 {
@@ -33,9 +34,10 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
         {
             var at = start.AddMinutes(commit);
             var changes = new List<SegmentMembershipChange>();
-            for (int i = random.Next(0, 300); i > 0; i--)
+            for (int i = random.Next(0, commit % 5 == 4 ? 2_500 : 300); i > 0; i--)
             {
-                var change = new SegmentMembershipChange(apps[random.Next(2)], $"s{random.Next(6)}", $"p{random.Next(30)}", random.Next(2) == 0, at.AddTicks(i));
+                string person = random.Next(4) == 0 ? $"p\"{random.Next(30)}\\é✓" : $"p{random.Next(30)}";
+                var change = new SegmentMembershipChange(apps[random.Next(2)], $"s{random.Next(6)}", person, random.Next(2) == 0, at.AddTicks(i));
                 changes.Add(change);
                 var key = (change.AppId, change.SegmentId, change.PersonId);
                 if (!change.Entered) members.Remove(key);
