@@ -285,7 +285,12 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {EventColumns} FROM {EventsWithContext} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2";
+        // The chunk first, then its contexts: the join sees only the chunk's rows.
+        command.CommandText = $"""
+            SELECT {EventColumns}
+            FROM (SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2) e LEFT JOIN {ContextsTable} c ON c.id = e.context_id
+            ORDER BY e.seq
+            """;
         command.Parameters.Add(new DuckDBParameter(afterSequence));
         command.Parameters.Add(new DuckDBParameter(limit));
         using var reader = command.ExecuteReader();
