@@ -302,12 +302,16 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {EventColumns} FROM {EventsWithContext}
-            WHERE e.app_id = $1
-              AND e.person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
-              {(includeInternal ? "" : "AND NOT e.internal")}
+            SELECT {EventColumns}
+            FROM (
+                SELECT * FROM events
+                WHERE app_id = $1
+                  AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
+                  {(includeInternal ? "" : "AND NOT internal")}
+                ORDER BY time DESC, seq DESC
+                LIMIT $3
+            ) e LEFT JOIN {ContextsTable} c ON c.id = e.context_id
             ORDER BY e.time DESC, e.seq DESC
-            LIMIT $3
             """;
         command.Parameters.Add(new DuckDBParameter(appId));
         command.Parameters.Add(new DuckDBParameter(personId));
