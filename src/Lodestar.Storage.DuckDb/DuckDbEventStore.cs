@@ -12,9 +12,10 @@ namespace Lodestar.Storage.DuckDb;
 /// </summary>
 public sealed partial class DuckDbEventStore : IEventStore, IDisposable
 {
+    // The columns ReadEvent reads, over <see cref="EventsWithContext"/> (events e, contexts c).
     private const string EventColumns =
-        "seq, app_id, message_id, type, name, person_id, user_id, anonymous_id, previous_id, time, received_at, " +
-        "value, properties, context, profile_changes, source, internal, merged_person_id";
+        "e.seq, e.app_id, e.message_id, e.type, e.name, e.person_id, e.user_id, e.anonymous_id, e.previous_id, e.time, e.received_at, " +
+        "e.value, e.properties, c.text, e.profile_changes, e.source, e.internal, e.merged_person_id";
 
     /// <summary>
     /// Merged-away person keys resolved to the surviving person's key, for <c>LEFT JOIN ... o ON o.old_key = e.person_key</c>
@@ -58,7 +59,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 received_at TIMESTAMP NOT NULL,
                 value DOUBLE,
                 properties VARCHAR,
-                context VARCHAR,
+                context_id BIGINT,
                 profile_changes VARCHAR,
                 source VARCHAR NOT NULL,
                 internal BOOLEAN NOT NULL,
@@ -84,6 +85,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
             );
             """);
         MigratePersonKeys();
+        OpenContexts();
         LoadPersonKeys();
         OpenMaterialized();
     }
@@ -163,6 +165,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         }
         catch
         {
+            ForgetLastContext();
             Execute(_writer, "ROLLBACK");
             throw;
         }
@@ -194,11 +197,17 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
             // New person ids get their keys in the same transaction as the events; DuckDB syncs its WAL on commit,
             // so the events are durable on return.
             var fresh = new Dictionary<(string App, string Person), long>();
-            InTransaction(fresh, () => AppendEvents(events, fresh));
+            var contexts = new Dictionary<string, long>(StringComparer.Ordinal);
+            InTransaction(fresh, () =>
+            {
+                AppendEvents(events, fresh, contexts);
+                AppendContexts(contexts);
+            });
+            RememberContexts(contexts);
         }
     }
 
-    private void AppendEvents(IReadOnlyList<StoredEvent> events, Dictionary<(string App, string Person), long> fresh)
+    private void AppendEvents(IReadOnlyList<StoredEvent> events, Dictionary<(string App, string Person), long> fresh, Dictionary<string, long> contexts)
     {
         using var appender = _writer.CreateAppender("events");
         foreach (var stored in events)
@@ -218,7 +227,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 .AppendValue(stored.ReceivedAt.UtcDateTime)
                 .AppendValue(e.Value)
                 .AppendValue(e.PropertiesJson)
-                .AppendValue(e.ContextJson)
+                .AppendValue(ContextIdOf(e.ContextJson, contexts))
                 .AppendValue(e.ProfileChanges is null ? null : JsonSerializer.Serialize(e.ProfileChanges, Json))
                 .AppendValue(e.Source)
                 .AppendValue(e.Internal)
@@ -276,7 +285,12 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {EventColumns} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+        // The chunk first, then its contexts: the join sees only the chunk's rows.
+        command.CommandText = $"""
+            SELECT {EventColumns}
+            FROM (SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2) e LEFT JOIN {ContextsTable} c ON c.id = e.context_id
+            ORDER BY e.seq
+            """;
         command.Parameters.Add(new DuckDBParameter(afterSequence));
         command.Parameters.Add(new DuckDBParameter(limit));
         using var reader = command.ExecuteReader();
@@ -288,12 +302,16 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {EventColumns} FROM events
-            WHERE app_id = $1
-              AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
-              {(includeInternal ? "" : "AND NOT internal")}
-            ORDER BY time DESC, seq DESC
-            LIMIT $3
+            SELECT {EventColumns}
+            FROM (
+                SELECT * FROM events
+                WHERE app_id = $1
+                  AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
+                  {(includeInternal ? "" : "AND NOT internal")}
+                ORDER BY time DESC, seq DESC
+                LIMIT $3
+            ) e LEFT JOIN {ContextsTable} c ON c.id = e.context_id
+            ORDER BY e.time DESC, e.seq DESC
             """;
         command.Parameters.Add(new DuckDBParameter(appId));
         command.Parameters.Add(new DuckDBParameter(personId));
@@ -318,11 +336,11 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 UNION ALL
                 SELECT o.old_person_id, o.person_id FROM person_overrides o JOIN wanted w ON o.person_id = w.person_id WHERE o.app_id = {app}
             )
-            SELECT {EventColumns}, canonical FROM (
+            SELECT {EventColumns}, e.canonical FROM (
                 SELECT e.*, ids.person_id AS canonical FROM events e JOIN ids ON e.person_id = ids.id
                 WHERE e.app_id = {app} AND NOT e.internal AND e.seq <= $1 AND e.name IN ({string.Join(", ", names.Select(Literal))})
-            )
-            ORDER BY seq
+            ) e LEFT JOIN {ContextsTable} c ON c.id = e.context_id
+            ORDER BY e.seq
             """;
         command.Parameters.Add(new DuckDBParameter(maxSequence));
         using var reader = command.ExecuteReader();
@@ -349,8 +367,8 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                        strftime(e.time, '%Y-%m-%dT%H:%M:%S.%fZ') AS "timestamp",
                        strftime(e.received_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS "receivedAt",
                        e.value, {(format == ExportFormat.Jsonl ? "json(e.properties)" : "e.properties")} AS properties,
-                       {(format == ExportFormat.Jsonl ? "json(e.context)" : "e.context")} AS context, e.source
-                FROM events e
+                       {(format == ExportFormat.Jsonl ? "json(c.text)" : "c.text")} AS context, e.source
+                FROM {EventsWithContext}
                 LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id
                 WHERE e.app_id = $1 AND e.time >= $2 AND e.time < $3 AND NOT e.internal
                 ORDER BY e.time, e.seq
@@ -364,7 +382,9 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
 
     public long DeletePerson(string appId, string personId)
     {
-        // Not beside a materialized-property fill, which could be updating the same rows.
+        // Not beside a materialized-property fill, which could be updating the same rows; not beside an append, which
+        // could name a context being erased (the writer's lock comes first, as in Materialize).
+        lock (_keyGate)
         lock (_fillGate)
         {
             long deleted = DeletePersonEvents(appId, personId);
@@ -373,17 +393,33 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         }
     }
 
+    /// <summary>Deletes the person's events and the contexts no other event names, in one transaction.</summary>
     private long DeletePersonEvents(string appId, string personId)
     {
         using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            DELETE FROM events WHERE app_id = $1
-              AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
-            """;
-        command.Parameters.Add(new DuckDBParameter(appId));
-        command.Parameters.Add(new DuckDBParameter(personId));
-        return command.ExecuteNonQuery();
+        using var transaction = connection.BeginTransaction();
+        long deleted = 0;
+        var contexts = new HashSet<long>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                DELETE FROM events WHERE app_id = $1
+                  AND person_id IN (SELECT $2 UNION ALL SELECT old_person_id FROM person_overrides WHERE app_id = $1 AND person_id = $2)
+                RETURNING context_id
+                """;
+            command.Parameters.Add(new DuckDBParameter(appId));
+            command.Parameters.Add(new DuckDBParameter(personId));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                deleted++;
+                if (!reader.IsDBNull(0)) contexts.Add(reader.GetInt64(0));
+            }
+        }
+
+        DeleteUnusedContexts(connection, contexts);
+        transaction.Commit();
+        return deleted;
     }
 
     public void Dispose()
