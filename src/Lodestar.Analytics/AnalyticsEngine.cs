@@ -239,6 +239,7 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
         return runner.RunAsync(appId, [], Timeout, (session, scope) =>
         {
             var paths = new List<(List<string> Steps, long Persons)>();
+            if (scope.PersonFilter is null) scope = scope with { EventNames = runner.EventNames.Names(session, appId, DuckDbDialect.MaxPackedNames) };
             using (var reader = session.Execute(_dialect.Paths(plan, scope)))
             {
                 while (reader.Read())
