@@ -350,12 +350,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
 
     public string Paths(PathsPlan plan, SqlScope scope)
     {
-        if (scope.PersonFilter is null)
-        {
-            return scope.EventNames is { Count: < MaxPackedNames } names && PacksTimes(plan.Range)
-                ? PathsFromKeyLists(plan, scope, names)
-                : PathsOnStoredKeys(plan, scope);
-        }
+        if (scope.PersonFilter is null) return PathsOnStoredKeys(plan, scope);
 
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string anchorKey = plan.FromStart ? "min" : "max";
@@ -376,7 +371,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             """;
     }
 
-    /// <summary>Most event names the packed key of <see cref="PathsFromKeyLists"/> numbers (6 bits: 1–62, 63 is "unknown").</summary>
+    /// <summary>Most event names the packed key of <see cref="PathsByKeyLists"/> numbers (6 bits: 1–62, 63 is "unknown").</summary>
     public const int MaxPackedNames = 62;
 
     private const int UnknownName = 63;
@@ -389,13 +384,17 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     /// first <c>depth</c> names of that list when it is exact: the person's first (last, for end paths) event in range is
     /// at the anchor's time, so every kept event is on the path's side of the anchor and each key's list holds its
     /// <c>depth + 1</c> nearest; the kept times are all distinct, so order by time is order by (time, arrival) and the
-    /// <c>depth</c>-th event is not tied with the next; and no name is unknown. Every other person (events before the
-    /// anchor, equal times, a name stored after the catalog was read) is answered by the exact plan of
-    /// <see cref="PathsOnStoredKeys"/>, restricted to those persons.
+    /// <c>depth</c>-th event is not tied with the next; and no name is unknown. Rows: (path, persons, NULL) for those, and
+    /// (NULL, NULL, stored key) for every key of the other persons (events before the anchor, equal times, a name stored
+    /// after the catalog was read), which <see cref="PathsOfKeys"/> answers exactly. Null when this plan does not apply.
     /// </summary>
-    private static string PathsFromKeyLists(PathsPlan plan, SqlScope scope, IReadOnlyList<string> known)
+    public string? PathsByKeyLists(PathsPlan plan, SqlScope scope)
     {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(scope);
+        if (scope.PersonFilter is not null || scope.EventNames is not { } known || !PacksTimes(plan.Range)) return null;
         var names = known.Contains(plan.Anchor, StringComparer.Ordinal) ? known : [.. known, plan.Anchor];
+        if (names.Count > MaxPackedNames) return null;
         int anchorId = IndexOf(names, plan.Anchor) + 1;
         string list = "[" + string.Join(", ", names.Select(Text)) + "]";
         int depth = plan.Depth, kept = plan.Depth + 1;
@@ -406,11 +405,11 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         string start = $"epoch_us({Timestamp(plan.Range.From)})";
         string persons = scope.HasOverrides
             ? $"""
-              SELECT coalesce(o.person_key, kk.sk) AS pid, kk.l, kk.a,
+              SELECT kk.sk, coalesce(o.person_key, kk.sk) AS pid, kk.l, kk.a,
                      o.old_key IS NOT NULL OR kk.sk IN (SELECT person_key FROM {KeyOverrides}) AS merged
               FROM kk LEFT JOIN {KeyOverrides} o ON o.old_key = kk.sk
               """
-            : "SELECT kk.sk AS pid, kk.l, kk.a, false AS merged FROM kk";
+            : "SELECT kk.sk, kk.sk AS pid, kk.l, kk.a, false AS merged FROM kk";
         var exact = new StringBuilder("(u[1] >> 6) = (a >> 6)");
         for (int i = 1; i < kept; i++) exact.Append($" AND (u[{i + 1}] IS NULL OR (u[{i}] >> 6) <> (u[{i + 1}] >> 6))");
         for (int i = 1; i <= depth; i++) exact.Append($" AND coalesce(u[{i}] & 63, 0) <> {UnknownName}");
@@ -422,24 +421,39 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 WHERE {Where(scope, plan.Range.From, plan.Range.To)}{exclude} AND e.person_key IS NOT NULL
             ),
             kk AS (SELECT sk, {pick}(k, {kept}) AS l, {pick}(k) FILTER (WHERE (k & 63) = {anchorId}) AS a FROM x GROUP BY sk),
-            pk AS ({persons}),
+            pk AS MATERIALIZED ({persons}),
             per AS (
                 SELECT pid, l AS u, a FROM pk WHERE NOT merged AND a IS NOT NULL
                 UNION ALL
                 SELECT pid, {sort}(flatten(list(l)))[1:{kept}], {pick}(a) FROM pk WHERE merged GROUP BY pid HAVING {pick}(a) IS NOT NULL
             ),
-            r AS MATERIALIZED (SELECT pid, {exact} AS exact, {code} AS code FROM per),
-            fast AS (
-                SELECT list_transform(list_filter(range({depth}), i -> ((code >> (6 * i)) & 63) <> 0), i -> {list}[(code >> (6 * i)) & 63]) AS path,
-                       count(*) AS persons
-                FROM r WHERE exact GROUP BY code
+            r AS MATERIALIZED (SELECT pid, {exact} AS exact, {code} AS code FROM per)
+            SELECT list_transform(list_filter(range({depth}), i -> ((code >> (6 * i)) & 63) <> 0), i -> {list}[(code >> (6 * i)) & 63]) AS path,
+                   count(*) AS persons, NULL::BIGINT AS sk
+            FROM r WHERE exact GROUP BY code
+            UNION ALL
+            SELECT NULL, NULL, sk FROM pk WHERE pid IN (SELECT pid FROM r WHERE NOT exact)
+            """;
+    }
+
+    /// <summary>
+    /// The exact paths (as <see cref="Paths"/>) of the persons holding the given stored keys, which must be all of those
+    /// persons' keys that have events in the range (as <see cref="PathsByKeyLists"/> lists them): their events are read
+    /// once, by key, and the exact plan runs on those.
+    /// </summary>
+    public string PathsOfKeys(PathsPlan plan, SqlScope scope, IReadOnlyCollection<long> storedKeys)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(storedKeys);
+        string keys = string.Join(", ", storedKeys.Select(k => k.ToString(CultureInfo.InvariantCulture)));
+        return $"""
+            WITH only_events AS MATERIALIZED (
+                SELECT e.person_key, e.time, e.seq, e.name, e.app_id, e.internal FROM events e
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND e.person_key IN ({keys})
             ),
-            slow AS (SELECT pid FROM r WHERE NOT exact),
-            slow_keys AS ({StoredKeys(scope, "slow")}),
-            {ExactPathsCtes(plan, scope, "slow_keys")}
-            SELECT path, sum(persons)::BIGINT AS persons
-            FROM (SELECT path, persons FROM fast UNION ALL SELECT path, count(*) FROM paths GROUP BY path)
-            GROUP BY path
+            {ExactPathsCtes(plan, scope, "only_events")}
+            SELECT path, count(*) AS persons FROM paths GROUP BY path
             """;
     }
 
@@ -465,19 +479,19 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         """;
 
     /// <summary>
-    /// The exact paths <c>paths (pid, path)</c> as CTEs, of every person or only of the persons with a stored key in the
-    /// table <paramref name="onlyKeys"/> <c>(sk, ...)</c>. The anchor (a person's first, or last, anchor event by time
+    /// The exact paths <c>paths (pid, path)</c> as CTEs, over <c>events</c> or over the table <paramref name="source"/> of
+    /// some persons' events (its columns named as in <c>events</c>). The anchor (a person's first, or last, anchor event by time
     /// then arrival) is found per stored person key and then resolved, and every key of a person carries it, so the
     /// events join by stored key. The path is the top <c>depth</c> events by time alone (a 64-bit key, far cheaper than
     /// the 128-bit (time, seq) key) together with the <c>depth + 1</c> nearest times: when those are all distinct, the
     /// first <c>depth</c> events are unique and ordered by time exactly; a person with equal times among them (rare) is
     /// recomputed with the exact (time, seq) key.
     /// </summary>
-    private static string ExactPathsCtes(PathsPlan plan, SqlScope scope, string? onlyKeys)
+    private static string ExactPathsCtes(PathsPlan plan, SqlScope scope, string? source)
     {
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string where = Where(scope, plan.Range.From, plan.Range.To) + exclude;
-        string only = onlyKeys is null ? "" : $" AND e.person_key IN (SELECT sk FROM {onlyKeys})";
+        string events = source ?? "events";
         bool first = plan.FromStart;
         string pick = first ? "min" : "max";
         string take = first ? "arg_min" : "arg_max";
@@ -488,8 +502,8 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         return $"""
             f AS (
                 SELECT e.person_key AS sk, {pick}({EventKey}) AS k
-                FROM events e
-                WHERE {where} AND e.name = {Text(plan.Anchor)}{only}
+                FROM {events} e
+                WHERE {where} AND e.name = {Text(plan.Anchor)}
                 GROUP BY e.person_key
             ),
             anchor0 AS ({anchors}),
@@ -497,7 +511,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             keys AS ({StoredKeys(scope, "anchor")}),
             ev AS NOT MATERIALIZED (
                 SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n
-                FROM events e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
+                FROM {events} e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
                 WHERE {where}
             ),
             top AS (SELECT pid, {take}(n, t, {plan.Depth}) AS path, {pick}(t, {plan.Depth + 1}) AS times FROM ev GROUP BY pid),
