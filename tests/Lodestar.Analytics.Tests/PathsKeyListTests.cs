@@ -190,7 +190,7 @@ public sealed class PathsKeyListTests : IDisposable
         var session = new QuerySession(connection, default);
 
         Assert.Equal(["B", "A"], catalog.Names(session, EventLog.App, 62));
-        _log.Add("p", "C", "2024-01-01T08:00:00Z");
+        _log.Add("p", "C", "2024-01-01T08:00:00Z").Add("p", "Hidden too", "2024-01-01T08:00:00Z", @internal: true);
         Assert.Equal(["B", "A", "C"], catalog.Names(session, EventLog.App, 62));
         Assert.Null(catalog.Names(session, EventLog.App, 2));
     }

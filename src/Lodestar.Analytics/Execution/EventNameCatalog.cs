@@ -22,16 +22,17 @@ public sealed class EventNameCatalog
         var added = new List<(string Name, long Seq)>();
         long watermark = entry.Watermark;
         using (var reader = session.Execute(
-            $"SELECT name, min(seq), max(seq) FROM events WHERE app_id = {DuckDbDialect.Text(appId)} AND NOT internal AND seq > {watermark} GROUP BY name"))
+            $"SELECT name, min(seq) FILTER (WHERE NOT internal), max(seq) FROM events WHERE app_id = {DuckDbDialect.Text(appId)} AND seq > {watermark} GROUP BY name"))
         {
+            // Internal events move the watermark too (else every top-up would read them again), but name nothing.
             while (reader.Read())
             {
-                added.Add((reader.GetString(0), reader.GetInt64(1)));
+                if (!reader.IsDBNull(1)) added.Add((reader.GetString(0), reader.GetInt64(1)));
                 watermark = Math.Max(watermark, reader.GetInt64(2));
             }
         }
 
-        if (added.Count > 0)
+        if (watermark > entry.Watermark)
         {
             var known = entry.Names.ToHashSet(StringComparer.Ordinal);
             var names = entry.Names.Concat(added.Where(a => !known.Contains(a.Name)).OrderBy(a => a.Seq).Select(a => a.Name)).ToList();
