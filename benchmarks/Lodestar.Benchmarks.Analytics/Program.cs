@@ -121,6 +121,8 @@ const string Pid = "coalesce(o.person_key, e.person_key)";
 string rangeStart = $"TIMESTAMP '{generator.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}'", rangeEnd = $"TIMESTAMP '{generator.End.UtcDateTime:yyyy-MM-dd HH:mm:ss}'";
 // The stored keys of the resolved persons of a CTE (pid, ...): the survivors' own keys unless merged away, and the
 // keys merged into them. Funnel and paths floors join events by stored key to these, as the engine does.
+// The demo app's event names, numbered from 1 in this order in the paths floor's packed keys (63: a name not listed).
+const string names = "['View Product', 'App Open', 'View Home', 'Search', 'Add to Cart', 'Share', 'Signup Started', 'Signup Completed', 'Checkout Started', 'Purchase', 'Tutorial Completed']";
 static string KeysOf(string cte) =>
     $"SELECT s.pid AS sk, s.* FROM {cte} s WHERE s.pid NOT IN (SELECT old_key FROM person_key_overrides) " +
     $"UNION ALL SELECT o.old_key, s.* FROM {cte} s JOIN person_key_overrides o ON o.person_key = s.pid";
@@ -184,18 +186,32 @@ var cases = new (string Name, string Path, string Body, string FloorSql, Func<Js
     ("paths: after App Open, depth 4", "paths",
         $$"""{"startEvent": "App Open", "depth": 4, "maxNodesPerStep": 10, "from": "{{from}}", "to": "{{to}}"}""",
         $"""
-        WITH f AS (SELECT e.person_key AS sk, min((epoch_us(e.time)::HUGEINT << 40) + e.seq) AS k FROM events e
-                   WHERE e.app_id = {a} AND NOT e.internal AND e.name = 'App Open' AND e.time >= {rangeStart} AND e.time < {rangeEnd} GROUP BY e.person_key),
+        WITH x AS NOT MATERIALIZED (
+                 SELECT e.person_key AS sk, ((epoch_us(e.time) - epoch_us({rangeStart})) << 6) | coalesce(list_position({names}, e.name), 63) AS k FROM events e
+                 WHERE e.app_id = {a} AND NOT e.internal AND e.time >= {rangeStart} AND e.time < {rangeEnd} AND e.person_key IS NOT NULL),
+             kk AS (SELECT sk, min(k, 5) AS l, min(k) FILTER (WHERE (k & 63) = 2) AS a FROM x GROUP BY sk),
+             pk AS MATERIALIZED (SELECT kk.sk, coalesce(o.person_key, kk.sk) AS pid, kk.l, kk.a,
+                                        o.old_key IS NOT NULL OR kk.sk IN (SELECT person_key FROM person_key_overrides) AS merged
+                                 FROM kk LEFT JOIN person_key_overrides o ON o.old_key = kk.sk),
+             per AS (SELECT pid, l AS u, a FROM pk WHERE NOT merged AND a IS NOT NULL
+                     UNION ALL SELECT pid, list_sort(flatten(list(l)))[1:5], min(a) FROM pk WHERE merged GROUP BY pid HAVING min(a) IS NOT NULL),
+             r AS MATERIALIZED (SELECT pid, (u[1] >> 6) = (a >> 6) AND (u[2] IS NULL OR u[1] >> 6 <> u[2] >> 6) AND (u[3] IS NULL OR u[2] >> 6 <> u[3] >> 6)
+                                           AND (u[4] IS NULL OR u[3] >> 6 <> u[4] >> 6) AND (u[5] IS NULL OR u[4] >> 6 <> u[5] >> 6)
+                                           AND list_position(list_transform(u[1:4], y -> y & 63), 63) IS NULL AS exact,
+                                       (u[1] & 63) | (coalesce(u[2] & 63, 0) << 6) | (coalesce(u[3] & 63, 0) << 12) | (coalesce(u[4] & 63, 0) << 18) AS code FROM per),
+             -- The persons the key lists cannot answer: the exact plan on their events only.
+             e0 AS MATERIALIZED (SELECT e.person_key, e.time, e.seq, e.name FROM events e
+                                 WHERE e.app_id = {a} AND NOT e.internal AND e.time >= {rangeStart} AND e.time < {rangeEnd}
+                                   AND e.person_key IN (SELECT sk FROM pk WHERE pid IN (SELECT pid FROM r WHERE NOT exact))),
+             f AS (SELECT e.person_key AS sk, min((epoch_us(e.time)::HUGEINT << 40) + e.seq) AS k FROM e0 e WHERE e.name = 'App Open' GROUP BY e.person_key),
              a0 AS (SELECT coalesce(o.person_key, f.sk) AS pid, min(f.k) AS k FROM f LEFT JOIN person_key_overrides o ON o.old_key = f.sk GROUP BY 1),
              a AS (SELECT pid, k, (k >> 40)::BIGINT AS t, (k & 1099511627775)::BIGINT AS q FROM a0),
              ak AS ({KeysOf("a")}),
-             ev AS NOT MATERIALIZED (SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n FROM events e
-                    JOIN ak a ON a.sk = e.person_key AND (epoch_us(e.time) > a.t OR (epoch_us(e.time) = a.t AND e.seq >= a.q))
-                    WHERE e.app_id = {a} AND NOT e.internal AND e.time >= {rangeStart} AND e.time < {rangeEnd}),
-             top AS (SELECT pid, arg_min(n, t, 4) AS path, min(t, 5) AS times FROM ev GROUP BY pid),
-             tied AS (SELECT pid, arg_min(n, (t::HUGEINT << 40) + q, 4) AS path FROM ev WHERE pid IN (SELECT pid FROM top WHERE len(list_distinct(times)) < len(times)) GROUP BY pid),
-             p AS (SELECT path FROM top WHERE len(list_distinct(times)) = len(times) UNION ALL SELECT path FROM tied)
-        SELECT count(DISTINCT path) || ',' || count(*) FROM p
+             ev AS (SELECT a.pid, (epoch_us(e.time)::HUGEINT << 40) + e.seq AS k, e.name AS n FROM e0 e JOIN ak a ON a.sk = e.person_key AND (epoch_us(e.time)::HUGEINT << 40) + e.seq >= a.k),
+             slow AS (SELECT pid, arg_min(n, k, 4) AS path FROM ev GROUP BY pid),
+             p AS (SELECT code::VARCHAR AS path, count(*) AS n FROM r WHERE exact GROUP BY code
+                   UNION ALL SELECT path::VARCHAR, count(*) FROM slow GROUP BY path)
+        SELECT count(DISTINCT path) || ',' || sum(n) FROM p
         """,
         json => $"{json.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("step").GetInt32() == 0).Sum(n => n.GetProperty("persons").GetInt64())}", 1.0),
     // Person attributes live in SQLite: the API copies the needed ones into DuckDB per query; the floor reads them from the identify events.

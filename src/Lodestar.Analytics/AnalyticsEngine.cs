@@ -239,18 +239,73 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
         return runner.RunAsync(appId, [], Timeout, (session, scope) =>
         {
             var paths = new List<(List<string> Steps, long Persons)>();
-            using (var reader = session.Execute(_dialect.Paths(plan, scope)))
+            var route = (appId, plan.Anchor, plan.FromStart);
+            string? byLists = null;
+            if (scope.PersonFilter is null && _pathsRoutes.TakeKeyLists(route))
+            {
+                scope = scope with { EventNames = runner.EventNames.Names(session, appId, DuckDbDialect.MaxPackedNames) };
+                byLists = _dialect.PathsByKeyLists(plan, scope);
+            }
+
+            if (byLists is null)
+            {
+                ReadPaths(session, _dialect.Paths(plan, scope), plan, paths);
+                return PathGraph.Build(plan, paths);
+            }
+
+            // Both statements read one snapshot, so a person answered by the second is not also counted by the first.
+            session.NonQuery("BEGIN TRANSACTION");
+            var others = new List<long>();
+            long listed = 0;
+            using (var reader = session.Execute(byLists))
             {
                 while (reader.Read())
                 {
-                    var steps = ((System.Collections.IEnumerable)reader.GetValue(0)).Cast<object>().Select(o => (string)o).ToList();
-                    if (!plan.FromStart) steps.Reverse();
-                    paths.Add((steps, Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture)));
+                    if (reader.IsDBNull(0))
+                    {
+                        others.Add(reader.GetInt64(2));
+                        continue;
+                    }
+
+                    long persons = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+                    listed += persons;
+                    paths.Add((PathSteps(reader, plan), persons));
                 }
             }
 
+            _pathsRoutes.Record(route, listed, others.Count);
+            if (others.Count > MaxListedPathKeys)
+            {
+                // Too many keys to name in a statement: the exact plan for everyone.
+                paths.Clear();
+                ReadPaths(session, _dialect.Paths(plan, scope), plan, paths);
+            }
+            else if (others.Count > 0)
+            {
+                ReadPaths(session, _dialect.PathsOfKeys(plan, scope, others), plan, paths);
+            }
+
+            session.NonQuery("COMMIT");
             return PathGraph.Build(plan, paths);
         }, cancellationToken, query.Segment);
+    }
+
+    private readonly PathsRoutes _pathsRoutes = new();
+
+    /// <summary>Most stored keys the exact plan of paths reads by name after the key-list plan.</summary>
+    public const int MaxListedPathKeys = 20_000;
+
+    private static void ReadPaths(QuerySession session, string sql, PathsPlan plan, List<(List<string> Steps, long Persons)> paths)
+    {
+        using var reader = session.Execute(sql);
+        while (reader.Read()) paths.Add((PathSteps(reader, plan), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture)));
+    }
+
+    private static List<string> PathSteps(DbDataReader reader, PathsPlan plan)
+    {
+        var steps = ((System.Collections.IEnumerable)reader.GetValue(0)).Cast<object>().Select(o => (string)o).ToList();
+        if (!plan.FromStart) steps.Reverse();
+        return steps;
     }
 
     public Task<LifecycleResult> LifecycleAsync(string appId, LifecycleQuery query, CancellationToken cancellationToken)

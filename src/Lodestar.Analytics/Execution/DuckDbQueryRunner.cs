@@ -29,6 +29,9 @@ public sealed partial class DuckDbQueryRunner(
     private readonly Lock _mirrorGate = new();
     private bool _attached;
 
+    /// <summary>The event names of each app, for statements that number them (paths).</summary>
+    public EventNameCatalog EventNames { get; } = new();
+
     /// <param name="segmentFilter">A saved segment's id: only its members' events count.</param>
     public async Task<T> RunAsync<T>(
         string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken,

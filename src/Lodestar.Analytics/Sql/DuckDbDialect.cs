@@ -376,6 +376,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     public string Paths(PathsPlan plan, SqlScope scope)
     {
         if (scope.PersonFilter is null) return PathsOnStoredKeys(plan, scope);
+
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string anchorKey = plan.FromStart ? "min" : "max";
         string take = plan.FromStart ? "arg_min" : "arg_max";
@@ -395,18 +396,127 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             """;
     }
 
+    /// <summary>Most event names the packed key of <see cref="PathsByKeyLists"/> numbers (6 bits: 1–62, 63 is "unknown").</summary>
+    public const int MaxPackedNames = 62;
+
+    private const int UnknownName = 63;
+
     /// <summary>
-    /// <see cref="Paths"/> without a segment filter. The anchor (a person's first, or last, anchor event by time then
-    /// arrival) is found per stored person key and then resolved, and every key of a person carries it, so the events
-    /// join by stored key. The path is the top <c>depth</c> events by time alone (a 64-bit key, far cheaper than the
-    /// 128-bit (time, seq) key) together with the <c>depth + 1</c> nearest times: when those are all distinct, the
+    /// <see cref="Paths"/> without a segment filter, when the app's names are known (<see cref="SqlScope.EventNames"/>):
+    /// one aggregate per stored person key over the events in range, no join. Each event packs into one BIGINT
+    /// <c>(µs since the range start) &lt;&lt; 6 | name id</c>; per key the <c>depth + 1</c> nearest events and the anchor
+    /// (its time only) are kept, then resolved to persons (a merged person's lists are merged). A person's path is the
+    /// first <c>depth</c> names of that list when it is exact: the person's first (last, for end paths) event in range is
+    /// at the anchor's time, so every kept event is on the path's side of the anchor and each key's list holds its
+    /// <c>depth + 1</c> nearest; the kept times are all distinct, so order by time is order by (time, arrival) and the
+    /// <c>depth</c>-th event is not tied with the next; and no name is unknown. Rows: (path, persons, NULL) for those, and
+    /// (NULL, NULL, stored key) for every key of the other persons (events before the anchor, equal times, a name stored
+    /// after the catalog was read), which <see cref="PathsOfKeys"/> answers exactly. Null when this plan does not apply.
+    /// </summary>
+    public string? PathsByKeyLists(PathsPlan plan, SqlScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(scope);
+        if (scope.PersonFilter is not null || scope.EventNames is not { } known || !PacksTimes(plan.Range)) return null;
+        var names = known.Contains(plan.Anchor, StringComparer.Ordinal) ? known : [.. known, plan.Anchor];
+        if (names.Count > MaxPackedNames) return null;
+        int anchorId = IndexOf(names, plan.Anchor) + 1;
+        string list = "[" + string.Join(", ", names.Select(Text)) + "]";
+        int depth = plan.Depth, kept = plan.Depth + 1;
+        bool first = plan.FromStart;
+        string pick = first ? "min" : "max";
+        string sort = first ? "list_sort" : "list_reverse_sort";
+        string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
+        string start = $"epoch_us({Timestamp(plan.Range.From)})";
+        string persons = scope.HasOverrides
+            ? $"""
+              SELECT kk.sk, coalesce(o.person_key, kk.sk) AS pid, kk.l, kk.a,
+                     o.old_key IS NOT NULL OR kk.sk IN (SELECT person_key FROM {KeyOverrides}) AS merged
+              FROM kk LEFT JOIN {KeyOverrides} o ON o.old_key = kk.sk
+              """
+            : "SELECT kk.sk, kk.sk AS pid, kk.l, kk.a, false AS merged FROM kk";
+        var exact = new StringBuilder("(u[1] >> 6) = (a >> 6)");
+        for (int i = 1; i < kept; i++) exact.Append($" AND (u[{i + 1}] IS NULL OR (u[{i}] >> 6) <> (u[{i + 1}] >> 6))");
+        for (int i = 1; i <= depth; i++) exact.Append($" AND coalesce(u[{i}] & 63, 0) <> {UnknownName}");
+        string code = string.Join(" | ", Enumerable.Range(1, depth).Select(i => $"(coalesce(u[{i}] & 63, 0) << {6 * (i - 1)})"));
+        return $"""
+            WITH x AS NOT MATERIALIZED (
+                SELECT e.person_key AS sk, ((epoch_us(e.time) - {start}) << 6) | coalesce(list_position({list}, e.name), {UnknownName}) AS k
+                FROM events e
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)}{exclude} AND e.person_key IS NOT NULL
+            ),
+            kk AS (SELECT sk, {pick}(k, {kept}) AS l, {pick}(k) FILTER (WHERE (k & 63) = {anchorId}) AS a FROM x GROUP BY sk),
+            pk AS MATERIALIZED ({persons}),
+            per AS (
+                SELECT pid, l AS u, a FROM pk WHERE NOT merged AND a IS NOT NULL
+                UNION ALL
+                SELECT pid, {sort}(flatten(list(l)))[1:{kept}], {pick}(a) FROM pk WHERE merged GROUP BY pid HAVING {pick}(a) IS NOT NULL
+            ),
+            r AS MATERIALIZED (SELECT pid, {exact} AS exact, {code} AS code FROM per)
+            SELECT list_transform(list_filter(range({depth}), i -> ((code >> (6 * i)) & 63) <> 0), i -> {list}[(code >> (6 * i)) & 63]) AS path,
+                   count(*) AS persons, NULL::BIGINT AS sk
+            FROM r WHERE exact GROUP BY code
+            UNION ALL
+            SELECT NULL, NULL, sk FROM pk WHERE pid IN (SELECT pid FROM r WHERE NOT exact)
+            """;
+    }
+
+    /// <summary>
+    /// The exact paths (as <see cref="Paths"/>) of the persons holding the given stored keys, which must be all of those
+    /// persons' keys that have events in the range (as <see cref="PathsByKeyLists"/> lists them): their events are read
+    /// once, by key, and the exact plan runs on those.
+    /// </summary>
+    public string PathsOfKeys(PathsPlan plan, SqlScope scope, IReadOnlyCollection<long> storedKeys)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(storedKeys);
+        string keys = string.Join(", ", storedKeys.Select(k => k.ToString(CultureInfo.InvariantCulture)));
+        return $"""
+            WITH only_events AS MATERIALIZED (
+                SELECT e.person_key, e.time, e.seq, e.name, e.app_id, e.internal FROM events e
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND e.person_key IN ({keys})
+            ),
+            {ExactPathsCtes(plan, scope, "only_events")}
+            SELECT path, count(*) AS persons FROM paths GROUP BY path
+            """;
+    }
+
+    /// <summary>Whether the range's microseconds, shifted by the 6 bits of a name id, fit a BIGINT (about 4,500 years).</summary>
+    private static bool PacksTimes(TimeRange range) => (range.To - range.From).Ticks / 10 < 1L << 56;
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// <see cref="Paths"/> without a segment filter, exact for every person; see <see cref="ExactPathsCtes"/>.
+    /// </summary>
+    private static string PathsOnStoredKeys(PathsPlan plan, SqlScope scope) => $"""
+        WITH {ExactPathsCtes(plan, scope, null)}
+        SELECT path, count(*) AS persons FROM paths GROUP BY path
+        """;
+
+    /// <summary>
+    /// The exact paths <c>paths (pid, path)</c> as CTEs, over <c>events</c> or over the table <paramref name="source"/> of
+    /// some persons' events (its columns named as in <c>events</c>). The anchor (a person's first, or last, anchor event by time
+    /// then arrival) is found per stored person key and then resolved, and every key of a person carries it, so the
+    /// events join by stored key. The path is the top <c>depth</c> events by time alone (a 64-bit key, far cheaper than
+    /// the 128-bit (time, seq) key) together with the <c>depth + 1</c> nearest times: when those are all distinct, the
     /// first <c>depth</c> events are unique and ordered by time exactly; a person with equal times among them (rare) is
     /// recomputed with the exact (time, seq) key.
     /// </summary>
-    private static string PathsOnStoredKeys(PathsPlan plan, SqlScope scope)
+    private static string ExactPathsCtes(PathsPlan plan, SqlScope scope, string? source)
     {
         string exclude = plan.Exclude.Count == 0 ? "" : $" AND e.name NOT IN ({string.Join(", ", plan.Exclude.Select(Text))})";
         string where = Where(scope, plan.Range.From, plan.Range.To) + exclude;
+        string events = source ?? "events";
         bool first = plan.FromStart;
         string pick = first ? "min" : "max";
         string take = first ? "arg_min" : "arg_max";
@@ -415,9 +525,9 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             ? $"SELECT coalesce(o.person_key, f.sk) AS pid, {pick}(f.k) AS k FROM f LEFT JOIN {KeyOverrides} o ON o.old_key = f.sk GROUP BY 1"
             : "SELECT f.sk AS pid, f.k FROM f";
         return $"""
-            WITH f AS (
+            f AS (
                 SELECT e.person_key AS sk, {pick}({EventKey}) AS k
-                FROM events e
+                FROM {events} e
                 WHERE {where} AND e.name = {Text(plan.Anchor)}
                 GROUP BY e.person_key
             ),
@@ -426,7 +536,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
             keys AS ({StoredKeys(scope, "anchor")}),
             ev AS NOT MATERIALIZED (
                 SELECT a.pid, epoch_us(e.time) AS t, e.seq AS q, e.name AS n
-                FROM events e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
+                FROM {events} e JOIN keys a ON a.sk = e.person_key AND (epoch_us(e.time) {cmp} a.t OR (epoch_us(e.time) = a.t AND e.seq {cmp}= a.q))
                 WHERE {where}
             ),
             top AS (SELECT pid, {take}(n, t, {plan.Depth}) AS path, {pick}(t, {plan.Depth + 1}) AS times FROM ev GROUP BY pid),
@@ -436,7 +546,6 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 GROUP BY pid
             ),
             paths AS (SELECT pid, path FROM top WHERE len(list_distinct(times)) = len(times) UNION ALL SELECT pid, path FROM tied)
-            SELECT path, count(*) AS persons FROM paths GROUP BY path
             """;
     }
 

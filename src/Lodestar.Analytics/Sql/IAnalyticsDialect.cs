@@ -37,6 +37,15 @@ public interface IAnalyticsDialect
     /// <summary>Columns: path (list of event names, anchor first for start paths, last for end paths), persons.</summary>
     string Paths(PathsPlan plan, SqlScope scope);
 
+    /// <summary>
+    /// A cheaper plan for most persons' paths, or null where it does not apply. Columns: path (or NULL), persons, stored
+    /// person key (NULL on path rows): the keys listed belong to persons whose paths <see cref="PathsOfKeys"/> gives.
+    /// </summary>
+    string? PathsByKeyLists(PathsPlan plan, SqlScope scope);
+
+    /// <summary>Columns as <see cref="Paths"/>: the paths of the persons holding these stored keys only.</summary>
+    string PathsOfKeys(PathsPlan plan, SqlScope scope, IReadOnlyCollection<long> storedKeys);
+
     /// <summary>Columns: kind ('cur' or 'dorm'), bucket, new, returning, resurrecting (dormant count in 'new' for 'dorm').</summary>
     string Lifecycle(LifecyclePlan plan, SqlScope scope, DateTimeOffset scanFrom);
 

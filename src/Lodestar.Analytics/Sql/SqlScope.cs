@@ -16,4 +16,10 @@ public sealed record SqlScope(
 
     /// <summary>The app's materialized event properties (property name → column and watermark); empty when none.</summary>
     public IReadOnlyDictionary<string, MaterializedColumn> Materialized { get; init; } = new Dictionary<string, MaterializedColumn>();
+
+    /// <summary>
+    /// The app's event names as far as known (see <c>EventNameCatalog</c>), for statements that number names; null when
+    /// not looked up or too many. A name missing from the list may still occur.
+    /// </summary>
+    public IReadOnlyList<string>? EventNames { get; init; }
 }
