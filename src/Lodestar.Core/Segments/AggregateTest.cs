@@ -18,6 +18,18 @@ public sealed record AggregateTest(AggregateFunction Function, string Property, 
 {
     public const string EventValue = "value";
 
+    /// <summary>
+    /// The test over the folded numeric values (<paramref name="valued"/> of them, with their sum, min and max); false
+    /// when none had a value, whatever the operator.
+    /// </summary>
+    public bool Matches(long valued, double sum, double min, double max) => valued > 0 && Matches(Function switch
+    {
+        AggregateFunction.Sum => sum,
+        AggregateFunction.Avg => sum / valued,
+        AggregateFunction.Min => min,
+        _ => max,
+    });
+
     public bool Matches(double aggregate) => Op switch
     {
         ValueOperator.Eq => aggregate == Value,

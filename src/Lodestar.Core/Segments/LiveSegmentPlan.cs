@@ -304,15 +304,7 @@ public sealed class LiveSegmentPlan
                     max = Math.Max(max, x);
                 }
 
-                if (valued == 0) return false;
-                double result = aggregate.Function switch
-                {
-                    AggregateFunction.Sum => sum,
-                    AggregateFunction.Avg => sum / valued,
-                    AggregateFunction.Min => min,
-                    _ => max,
-                };
-                return aggregate.Matches(result);
+                return aggregate.Matches(valued, sum, min, max);
             }
 
             if (condition.Occurrence is { } occurrence)

@@ -195,18 +195,7 @@ public static class SegmentEvaluator
         /// <summary>The condition's answer: its aggregate, occurrence or count test (at least once when none).</summary>
         public readonly bool Matches(EventCondition condition, DateTimeOffset now)
         {
-            if (condition.Aggregate is { } test)
-            {
-                if (_valued == 0) return false;
-                double result = test.Function switch
-                {
-                    AggregateFunction.Sum => _sum,
-                    AggregateFunction.Avg => _sum / _valued,
-                    AggregateFunction.Min => _min,
-                    _ => _max,
-                };
-                return test.Matches(result);
-            }
+            if (condition.Aggregate is { } test) return test.Matches(_valued, _sum, _min, _max);
 
             if (condition.Occurrence is { } occurrence)
             {
