@@ -8,6 +8,8 @@ namespace Lodestar.Storage.Sqlite;
 public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
 {
     private readonly SqliteDatabase _database;
+    private readonly Lock _erasedGate = new();
+    private readonly HashSet<(string App, string Person)> _erased = [];
 
     public SqliteSegmentMembershipStore(SqliteDatabase database)
     {
@@ -117,6 +119,22 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     }
 
     public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+    {
+        lock (_erasedGate)
+        {
+            // A commit decided before an erasure (a router step or an initial evaluation in flight) must not bring the
+            // erased person's rows back: erased persons never come back under the same person id.
+            if (_erased.Count > 0)
+            {
+                if (changes.Any(c => _erased.Contains((c.AppId, c.PersonId)))) changes = [.. changes.Where(c => !_erased.Contains((c.AppId, c.PersonId)))];
+                if (timers.Any(t => _erased.Contains((t.AppId, t.PersonId)))) timers = [.. timers.Where(t => !_erased.Contains((t.AppId, t.PersonId)))];
+            }
+
+            CommitUnguarded(changes, timers, cursor);
+        }
+    }
+
+    private void CommitUnguarded(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
     {
         if (changes.Count == 0 && timers.Count == 0 && cursor is null) return;
         using var connection = _database.Open();
@@ -292,6 +310,19 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     }
 
     public void Erase(string appId, string personId)
+    {
+        lock (_erasedGate)
+        {
+            // Remembered for this process's commits still in flight; a bounded set (the race is seconds long).
+            if (_erased.Count >= MaxErasedRemembered) _erased.Clear();
+            _erased.Add((appId, personId));
+            EraseRows(appId, personId);
+        }
+    }
+
+    private const int MaxErasedRemembered = 100_000;
+
+    private void EraseRows(string appId, string personId)
     {
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();

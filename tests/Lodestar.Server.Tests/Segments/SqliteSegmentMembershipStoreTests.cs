@@ -86,6 +86,26 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_commit_decided_before_an_erasure_does_not_bring_the_erased_person_back()
+    {
+        var store = new SqliteSegmentMembershipStore(new SqliteDatabase(Path.Combine(_dir, "erase.sqlite")));
+        var at = DateTimeOffset.Parse("2024-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        store.Commit([new SegmentMembershipChange("a", "s1", "gone", true, at), new SegmentMembershipChange("a", "s1", "stays", true, at)],
+            [new SegmentTimer("a", "gone", at.AddDays(30)), new SegmentTimer("a", "stays", at.AddDays(30))], 1);
+
+        store.Erase("a", "gone");
+        // The router's next commit was decided before the erasure (the erased person is still in it).
+        store.Commit([new SegmentMembershipChange("a", "s2", "gone", true, at.AddSeconds(1)), new SegmentMembershipChange("a", "s2", "stays", true, at.AddSeconds(1))],
+            [new SegmentTimer("a", "gone", at.AddDays(7))], 2);
+
+        Assert.Empty(store.Memberships("a", "gone"));
+        Assert.Empty(store.History("a", "gone"));
+        Assert.DoesNotContain(store.DueTimers(DateTimeOffset.MaxValue, 100), t => t.PersonId == "gone");
+        Assert.Equal(["s1", "s2"], store.Memberships("a", "stays").Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, store.Cursor);
+    }
+
+    [Fact]
     public void A_file_of_the_old_layout_is_migrated_with_its_memberships_and_history()
     {
         string path = Path.Combine(_dir, "old.sqlite");
