@@ -322,6 +322,11 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
 
     private const int MaxErasedRemembered = 100_000;
 
+    public bool WasErased(string appId, string personId)
+    {
+        lock (_erasedGate) return _erased.Contains((appId, personId));
+    }
+
     private void EraseRows(string appId, string personId)
     {
         using var connection = _database.Open();

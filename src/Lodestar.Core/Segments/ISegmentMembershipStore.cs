@@ -38,4 +38,10 @@ public interface ISegmentMembershipStore
 
     /// <summary>Forgets the person: memberships, their history and timers (the person is erased).</summary>
     void Erase(string appId, string personId);
+
+    /// <summary>
+    /// Whether the person was erased while this store was open: their changes are no longer recorded, and nothing decided
+    /// about them before the erasure (a step still in flight) may be emitted.
+    /// </summary>
+    bool WasErased(string appId, string personId) => false;
 }

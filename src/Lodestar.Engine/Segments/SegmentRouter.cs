@@ -344,8 +344,11 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             _processed.Advance(sequence);
         }
 
-        foreach (var (app, emitted) in outcome.Emitted)
+        foreach (var (app, decided) in outcome.Emitted)
         {
+            // A person erased after the step decided about them: their ids must not come back through the event.
+            var emitted = decided.Where(e => !_store.WasErased(app, e.Person)).Select(e => e.Event).ToList();
+            if (emitted.Count == 0) continue;
             try
             {
                 _pipeline ??= _services.GetRequiredService<IngestionPipeline>();
@@ -377,7 +380,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
         public Dictionary<(string App, string Person), SegmentTimer> Timers { get; } = [];
 
-        public Dictionary<string, List<IncomingEvent>> Emitted { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<(string Person, IncomingEvent Event)>> Emitted { get; } = new(StringComparer.Ordinal);
 
         public void Add(string app, string person, PersonUpdate update, bool emit)
         {
@@ -387,7 +390,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 Changes.Add(new SegmentMembershipChange(app, transition.SegmentId, person, transition.Entered, transition.At));
                 if (!emit || (update.UserId is null && update.AnonymousId is null)) continue;
                 if (!Emitted.TryGetValue(app, out var list)) Emitted[app] = list = [];
-                list.Add(MembershipEvent(person, update, transition));
+                list.Add((person, MembershipEvent(person, update, transition)));
             }
         }
     }

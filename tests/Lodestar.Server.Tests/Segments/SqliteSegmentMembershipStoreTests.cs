@@ -103,6 +103,9 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
         Assert.DoesNotContain(store.DueTimers(DateTimeOffset.MaxValue, 100), t => t.PersonId == "gone");
         Assert.Equal(["s1", "s2"], store.Memberships("a", "stays").Keys.Order(StringComparer.Ordinal));
         Assert.Equal(2, store.Cursor);
+        // The router asks before emitting what it decided about a person.
+        Assert.True(store.WasErased("a", "gone"));
+        Assert.False(store.WasErased("a", "stays"));
     }
 
     [Fact]
