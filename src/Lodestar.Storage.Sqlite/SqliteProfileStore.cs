@@ -9,16 +9,24 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
 {
     private const string CursorName = "profiles";
 
-    public long Cursor => ReadCursor(database);
-
     /// <summary>The projection's cursor: the sequence of the last event folded into the stored profiles (0 before any).</summary>
-    internal static long ReadCursor(SqliteDatabase database)
+    public long Cursor
     {
-        using var connection = database.Open();
+        get
+        {
+            using var connection = database.Open();
+            return ReadCounter(connection, null, CursorName);
+        }
+    }
+
+    /// <summary>A row of the <c>cursors</c> table (0 before it is written).</summary>
+    private static long ReadCounter(SqliteConnection connection, SqliteTransaction? transaction, string name)
+    {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT sequence FROM cursors WHERE name = $name";
-        command.Parameters.AddWithValue("$name", CursorName);
-        return command.ExecuteScalar() is long sequence ? sequence : 0;
+        command.Parameters.AddWithValue("$name", name);
+        return command.ExecuteScalar() is long value ? value : 0;
     }
 
     public Profile? Find(string appId, string personId)
@@ -54,10 +62,7 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
     internal static long ReadVersion(SqliteDatabase database)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sequence FROM cursors WHERE name = $name";
-        command.Parameters.AddWithValue("$name", VersionName);
-        return command.ExecuteScalar() is long version ? version : 0;
+        return ReadCounter(connection, null, VersionName);
     }
 
     /// <summary>
@@ -69,15 +74,9 @@ public sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        using (var horizon = connection.CreateCommand())
-        {
-            horizon.Transaction = transaction;
-            horizon.CommandText = "SELECT sequence FROM cursors WHERE name = $name";
-            horizon.Parameters.AddWithValue("$name", VersionName);
-            long current = horizon.ExecuteScalar() is long v ? v : 0;
-            // Pruning keeps at least DeletionsKept versions of removals behind the current one.
-            if (version < current - DeletionsKept + 1 || version > current) return null;
-        }
+        long current = ReadCounter(connection, transaction, VersionName);
+        // Pruning keeps at least DeletionsKept versions of removals behind the current one.
+        if (version < current - DeletionsKept + 1 || version > current) return null;
 
         var changed = new List<T>();
         using (var command = connection.CreateCommand())

@@ -132,7 +132,7 @@ public sealed partial class DuckDbQueryRunner(
             }
 
             if (mirror.Table is not null && mirror.Version < version
-                && attributes.ChangesSince(appId, [name], mirror.Version) is { } delta && delta.Count <= MaxDelta(mirror.Persons))
+                && attributes.ChangesSince(appId, [name], mirror.Version) is { } delta && delta.WorthFollowing(mirror.Persons))
             {
                 long followed = Follow(session, mirror.Table, delta);
                 LogMirrorFollowed(logger, name, appId, delta.Changed.Count, delta.Removed.Count);
@@ -168,9 +168,6 @@ public sealed partial class DuckDbQueryRunner(
             return qualified;
         }
     }
-
-    /// <summary>Past this many changed persons a copy is cheaper than following the changes one by one.</summary>
-    private static long MaxDelta(long persons) => Math.Max(1_000, persons / 4);
 
     /// <summary>
     /// Brings a mirror up to date with the persons saved or removed since it was built: their rows go, the saved ones'

@@ -36,7 +36,7 @@ public sealed partial class SegmentMirror(IProfileReader profiles, ILogger<Segme
             string stem = "s_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(appId)), 0, 12).ToLowerInvariant();
             string persons = stem + "_p", values = stem + "_v";
             if (mirror.Tables is not null && mirror.Version < version
-                && profiles.ChangesSince(appId, mirror.Version) is { } delta && delta.Count <= Math.Max(1_000, mirror.Persons / 4))
+                && profiles.ChangesSince(appId, mirror.Version) is { } delta && delta.WorthFollowing(mirror.Persons))
             {
                 long followed = Follow(session, persons, values, delta);
                 LogFollowed(logger, appId, delta.Changed.Count, delta.Removed.Count);

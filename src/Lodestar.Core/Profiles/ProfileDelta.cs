@@ -7,4 +7,10 @@ namespace Lodestar.Core.Profiles;
 public sealed record ProfileDelta<T>(IReadOnlyList<T> Changed, IReadOnlyList<string> Removed)
 {
     public int Count => Changed.Count + Removed.Count;
+
+    /// <summary>
+    /// Whether a copy of <paramref name="copied"/> persons is cheaper to bring up to date with this delta than to make
+    /// again: up to a quarter of the copy (at least 1,000 persons).
+    /// </summary>
+    public bool WorthFollowing(long copied) => Count <= Math.Max(1_000, copied / 4);
 }
