@@ -45,7 +45,10 @@ public sealed partial class DuckDbEventStore
     public static string ValuesTableOf(string column) => column + "_values";
 
     /// <summary>The JSON path readers extract a property with (<c>$."name"</c>), as a SQL string literal.</summary>
-    public static string PropertyPath(string property) => "'" + ("$.\"" + property + "\"").Replace("'", "''", StringComparison.Ordinal) + "'";
+    public static string PropertyPath(string property) => Literal("$.\"" + property + "\"");
+
+    /// <summary>A SQL string literal of the text (quotes doubled): every literal the store and the dialect inline.</summary>
+    public static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>Creates the table of materialized properties; drops columns no app materializes any more.</summary>
     private void OpenMaterialized()
@@ -241,7 +244,7 @@ public sealed partial class DuckDbEventStore
                 }
 
                 long to = Math.Min(newest, behind.FilledTo + sliceSequences);
-                string app = "'" + behind.AppId.Replace("'", "''", StringComparison.Ordinal) + "'";
+                string app = Literal(behind.AppId);
                 string from = behind.FilledTo.ToString(CultureInfo.InvariantCulture), upTo = to.ToString(CultureInfo.InvariantCulture);
                 string path = PropertyPath(behind.Property), values = $"\"{ValuesTableOf(behind.Column)}\"";
                 // The bounds are inlined so DuckDB prunes row groups by their seq min/max. The slice's new texts get the
@@ -255,7 +258,7 @@ public sealed partial class DuckDbEventStore
                     UPDATE events SET "{behind.Column}" = (SELECT d.id FROM {values} d WHERE d.v = json_extract_string(events.properties, {path}))
                     WHERE events.app_id = {app} AND events.seq > {from} AND events.seq <= {upTo};
                     UPDATE {MaterializedTable} SET filled_to = {upTo}
-                    WHERE app_id = {app} AND property = {"'" + behind.Property.Replace("'", "''", StringComparison.Ordinal) + "'"} AND filled_to = {from};
+                    WHERE app_id = {app} AND property = {Literal(behind.Property)} AND filled_to = {from};
                     """);
                 Execute(connection, "COMMIT");
                 return (behind, to);

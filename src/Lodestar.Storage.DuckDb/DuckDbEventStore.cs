@@ -325,7 +325,6 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     public IReadOnlyList<StoredEvent> PersonsEvents(string appId, IReadOnlyCollection<string> personIds, IReadOnlyCollection<string> names, long maxSequence)
     {
         if (personIds.Count == 0 || names.Count == 0) return [];
-        static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
         string app = Literal(appId);
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();

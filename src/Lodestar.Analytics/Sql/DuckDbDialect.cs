@@ -801,7 +801,7 @@ public sealed class DuckDbDialect : IAnalyticsDialect
         };
     }
 
-    public static string Text(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    public static string Text(string value) => DuckDbEventStore.Literal(value);
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
