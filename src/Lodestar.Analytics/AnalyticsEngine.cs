@@ -253,47 +253,24 @@ public sealed class AnalyticsEngine(DuckDbQueryRunner runner, IOptions<Analytics
                 return PathGraph.Build(plan, paths);
             }
 
-            // Both statements read one snapshot, so a person answered by the second is not also counted by the first.
-            session.NonQuery("BEGIN TRANSACTION");
-            var others = new List<long>();
-            long listed = 0;
+            long listed = 0, exact = 0;
             using (var reader = session.Execute(byLists))
             {
                 while (reader.Read())
                 {
-                    if (reader.IsDBNull(0))
-                    {
-                        others.Add(reader.GetInt64(2));
-                        continue;
-                    }
-
                     long persons = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-                    listed += persons;
+                    if (reader.GetBoolean(2)) listed += persons;
+                    else exact += persons;
                     paths.Add((PathSteps(reader, plan), persons));
                 }
             }
 
-            _pathsRoutes.Record(route, listed, others.Count);
-            if (others.Count > MaxListedPathKeys)
-            {
-                // Too many keys to name in a statement: the exact plan for everyone.
-                paths.Clear();
-                ReadPaths(session, _dialect.Paths(plan, scope), plan, paths);
-            }
-            else if (others.Count > 0)
-            {
-                ReadPaths(session, _dialect.PathsOfKeys(plan, scope, others), plan, paths);
-            }
-
-            session.NonQuery("COMMIT");
+            _pathsRoutes.Record(route, listed, exact);
             return PathGraph.Build(plan, paths);
         }, cancellationToken, query.Segment);
     }
 
     private readonly PathsRoutes _pathsRoutes = new();
-
-    /// <summary>Most stored keys the exact plan of paths reads by name after the key-list plan.</summary>
-    public const int MaxListedPathKeys = 20_000;
 
     private static void ReadPaths(QuerySession session, string sql, PathsPlan plan, List<(List<string> Steps, long Persons)> paths)
     {

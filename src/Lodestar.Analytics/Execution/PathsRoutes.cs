@@ -26,10 +26,10 @@ public sealed class PathsRoutes
         return true;
     }
 
-    /// <summary>What the key-list plan did: persons it answered, and stored keys it left to the exact plan.</summary>
-    public void Record((string App, string Anchor, bool FromStart) route, long answered, long leftKeys)
+    /// <summary>What the key-list plan did: persons it answered, and persons it left to the exact plan.</summary>
+    public void Record((string App, string Anchor, bool FromStart) route, long answered, long left)
     {
-        if (leftKeys * 3 > answered) _skips[route] = SkipAfterMiss;
+        if (left * 3 > answered) _skips[route] = SkipAfterMiss;
         else _skips.TryRemove(route, out _);
     }
 }

@@ -409,9 +409,10 @@ public sealed class DuckDbDialect : IAnalyticsDialect
     /// first <c>depth</c> names of that list when it is exact: the person's first (last, for end paths) event in range is
     /// at the anchor's time, so every kept event is on the path's side of the anchor and each key's list holds its
     /// <c>depth + 1</c> nearest; the kept times are all distinct, so order by time is order by (time, arrival) and the
-    /// <c>depth</c>-th event is not tied with the next; and no name is unknown. Rows: (path, persons, NULL) for those, and
-    /// (NULL, NULL, stored key) for every key of the other persons (events before the anchor, equal times, a name stored
-    /// after the catalog was read), which <see cref="PathsOfKeys"/> answers exactly. Null when this plan does not apply.
+    /// <c>depth</c>-th event is not tied with the next; and no name is unknown. The other persons (events before the anchor,
+    /// equal times, a name stored after the catalog was read) are answered in the same statement by the exact plan, run on
+    /// their keys' events only. Rows: (path, persons, true) from the key lists, (path, persons, false) from the exact plan.
+    /// Null when this plan does not apply.
     /// </summary>
     public string? PathsByKeyLists(PathsPlan plan, SqlScope scope)
     {
@@ -452,33 +453,17 @@ public sealed class DuckDbDialect : IAnalyticsDialect
                 UNION ALL
                 SELECT pid, {sort}(flatten(list(l)))[1:{kept}], {pick}(a) FROM pk WHERE merged GROUP BY pid HAVING {pick}(a) IS NOT NULL
             ),
-            r AS MATERIALIZED (SELECT pid, {exact} AS exact, {code} AS code FROM per)
-            SELECT list_transform(list_filter(range({depth}), i -> ((code >> (6 * i)) & 63) <> 0), i -> {list}[(code >> (6 * i)) & 63]) AS path,
-                   count(*) AS persons, NULL::BIGINT AS sk
-            FROM r WHERE exact GROUP BY code
-            UNION ALL
-            SELECT NULL, NULL, sk FROM pk WHERE pid IN (SELECT pid FROM r WHERE NOT exact)
-            """;
-    }
-
-    /// <summary>
-    /// The exact paths (as <see cref="Paths"/>) of the persons holding the given stored keys, which must be all of those
-    /// persons' keys that have events in the range (as <see cref="PathsByKeyLists"/> lists them): their events are read
-    /// once, by key, and the exact plan runs on those.
-    /// </summary>
-    public string PathsOfKeys(PathsPlan plan, SqlScope scope, IReadOnlyCollection<long> storedKeys)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(scope);
-        ArgumentNullException.ThrowIfNull(storedKeys);
-        string keys = string.Join(", ", storedKeys.Select(k => k.ToString(CultureInfo.InvariantCulture)));
-        return $"""
-            WITH only_events AS MATERIALIZED (
+            r AS MATERIALIZED (SELECT pid, {exact} AS exact, {code} AS code FROM per),
+            only_events AS MATERIALIZED (
                 SELECT e.person_key, e.time, e.seq, e.name, e.app_id, e.internal FROM events e
-                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND e.person_key IN ({keys})
+                WHERE {Where(scope, plan.Range.From, plan.Range.To)} AND e.person_key IN (SELECT sk FROM pk WHERE pid IN (SELECT pid FROM r WHERE NOT exact))
             ),
             {ExactPathsCtes(plan, scope, "only_events")}
-            SELECT path, count(*) AS persons FROM paths GROUP BY path
+            SELECT list_transform(list_filter(range({depth}), i -> ((code >> (6 * i)) & 63) <> 0), i -> {list}[(code >> (6 * i)) & 63]) AS path,
+                   count(*) AS persons, true AS listed
+            FROM r WHERE exact GROUP BY code
+            UNION ALL
+            SELECT path, count(*), false FROM paths GROUP BY path
             """;
     }
 

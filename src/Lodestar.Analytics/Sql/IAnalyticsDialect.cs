@@ -38,13 +38,10 @@ public interface IAnalyticsDialect
     string Paths(PathsPlan plan, SqlScope scope);
 
     /// <summary>
-    /// A cheaper plan for most persons' paths, or null where it does not apply. Columns: path (or NULL), persons, stored
-    /// person key (NULL on path rows): the keys listed belong to persons whose paths <see cref="PathsOfKeys"/> gives.
+    /// The answer of <see cref="Paths"/> by a cheaper plan for most persons, or null where it does not apply. Columns: path,
+    /// persons, whether the cheaper plan answered those persons (false: the exact plan, for the persons it could not).
     /// </summary>
     string? PathsByKeyLists(PathsPlan plan, SqlScope scope);
-
-    /// <summary>Columns as <see cref="Paths"/>: the paths of the persons holding these stored keys only.</summary>
-    string PathsOfKeys(PathsPlan plan, SqlScope scope, IReadOnlyCollection<long> storedKeys);
 
     /// <summary>Columns: kind ('cur' or 'dorm'), bucket, new, returning, resurrecting (dormant count in 'new' for 'dorm').</summary>
     string Lifecycle(LifecyclePlan plan, SqlScope scope, DateTimeOffset scanFrom);
