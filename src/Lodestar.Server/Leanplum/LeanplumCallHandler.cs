@@ -181,8 +181,8 @@ public sealed partial class LeanplumCallHandler(
     public async Task<LeanplumAnswer?> TryHandlePlainAsync(LeanplumPlainMulti call, string? clientIp, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        if (apps.Find(call.AppId) is not { } app) return null;
-        if (app.Keys.KindOf(call.ClientKey) is not { } kind || kind == KeyKind.SegmentWriteKey) return null;
+        // The key's app from the store's key cache (a query per call otherwise); a key of another app is the full path's to refuse.
+        if (apps.FindByKey(call.ClientKey) is not var (app, kind) || app.Id != call.AppId || kind == KeyKind.SegmentWriteKey) return null;
         if (call.Items.Count > limits.MaxActionsPerCall || call.DistinctUsers() > limits.MaxUsersPerCall) return null;
         foreach (var item in call.Items)
         {

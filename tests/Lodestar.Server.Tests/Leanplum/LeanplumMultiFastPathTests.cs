@@ -33,6 +33,8 @@ public sealed class LeanplumMultiFastPathTests
         { "appId=app1&client=js&clientKey=key1&sdkVersion=1.9.0&action=multi&time=1795910400.000", """{"data":[{"event":"Order Completed","value":25.5,"params":"{\"sku\":\"sku-7\",\"category\":\"shoes\"}","appId":"app1","client":"js","clientKey":"key1","sdkVersion":"1.9.0","deviceId":"dev-2","userId":"user-2","action":"track","versionName":"2.0.1","devMode":false,"time":"1795910390.125"}]}""" },
         // A bare array body; ids inherited from the call; no time anywhere.
         { "appId=app1&clientKey=key1&action=multi&deviceId=dev-3", """[{"action":"track","event":"E \u00e9 \uD83D\uDE00"},{"action":"track","event":"F","value":"","params":"{}"}]""" },
+        // Lower-case escapes, as some encoders write them.
+        { "", NativeBody(Outer, """[{"action":"track","event":"Caf\u00e9 au lait","deviceId":"d1"}]""").Replace("%5C", "%5c", StringComparison.Ordinal) },
         // Form values with '+' for spaces and an escaped key-free data array.
         { "", "appId=app1&clientKey=key1&action=multi&client=ios&versionName=1.0+beta&data=" + Uri.EscapeDataString("""[{"action":"track","event":"Tap","userId":"u-9","devMode":"0","value":3}]""") },
         // Several devices in one call, devMode true (the handler decides whether the key allows it).
@@ -63,6 +65,8 @@ public sealed class LeanplumMultiFastPathTests
         { "", NativeBody(Outer.Replace("action=multi", "action=track", StringComparison.Ordinal), """[{"action":"track","event":"E","deviceId":"d1"}]""") },
         { "", NativeBody(Outer, """[{"action":"track","event":"E","deviceId":"d1"}]""") + "&data=x" },
         { "", Outer + "&data=%ZZ" },
+        { "", NativeBody(Outer, """[{"action":"track","event":"E","deviceId":"d1"}]""") + "%2" },
+        { "", NativeBody(Outer, """[{"action":"track","event":"E","deviceId":"d1"}]""").Replace("%22", "%C3%28", StringComparison.Ordinal) },
         { "appId=app1&appId=app2&clientKey=key1&action=multi", """[{"action":"track","event":"E","deviceId":"d1"}]""" },
         { "", NativeBody(Outer.Replace("time=1795910400.5", "time=soon", StringComparison.Ordinal), """[{"action":"track","event":"E","deviceId":"d1"}]""") },
     };

@@ -23,6 +23,9 @@ public static class LeanplumMultiFastPath
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_properties;
 
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     /// <summary>The call's plain items, or null when it needs the full reader.</summary>
     /// <param name="query">The query string's parameters (each with one value).</param>
     /// <param name="body">The request body as received (JSON or url-encoded form; not multipart).</param>
@@ -166,23 +169,26 @@ public static class LeanplumMultiFastPath
     private static bool PercentDecode(ReadOnlySpan<byte> encoded, Span<byte> output, out int written)
     {
         written = 0;
-        for (int i = 0; i < encoded.Length; i++)
+        while (!encoded.IsEmpty)
         {
-            byte b = encoded[i];
-            if (b == (byte)'+')
+            // Runs without escapes are copied whole.
+            int special = encoded.IndexOfAny((byte)'%', (byte)'+');
+            int run = special < 0 ? encoded.Length : special;
+            encoded[..run].CopyTo(output[written..]);
+            written += run;
+            if (special < 0) break;
+            if (encoded[special] == (byte)'+')
             {
-                b = (byte)' ';
-            }
-            else if (b == (byte)'%')
-            {
-                if (i + 2 >= encoded.Length) return false;
-                int high = HexValue(encoded[i + 1]), low = HexValue(encoded[i + 2]);
-                if (high < 0 || low < 0) return false;
-                b = (byte)((high << 4) | low);
-                i += 2;
+                output[written++] = (byte)' ';
+                encoded = encoded[(special + 1)..];
+                continue;
             }
 
-            output[written++] = b;
+            if (special + 2 >= encoded.Length) return false;
+            int high = HexValue(encoded[special + 1]), low = HexValue(encoded[special + 2]);
+            if (high < 0 || low < 0) return false;
+            output[written++] = (byte)((high << 4) | low);
+            encoded = encoded[(special + 3)..];
         }
 
         return true;
@@ -424,7 +430,8 @@ public static class LeanplumMultiFastPath
             var buffer = t_properties ??= new ArrayBufferWriter<byte>(256);
             buffer.ResetWrittenCount();
             int count = 0;
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            writer.Reset(buffer);
             {
                 writer.WriteStartObject();
                 while (inner.Read() && inner.TokenType == JsonTokenType.PropertyName)
@@ -453,6 +460,7 @@ public static class LeanplumMultiFastPath
 
                 if (inner.TokenType != JsonTokenType.EndObject || inner.Read()) return false;
                 writer.WriteEndObject();
+                writer.Flush();
             }
 
             properties = count == 0 ? null : Encoding.UTF8.GetString(buffer.WrittenSpan);
