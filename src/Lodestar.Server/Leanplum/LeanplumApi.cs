@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lodestar.Engine.Ingestion.Leanplum;
+using Lodestar.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace Lodestar.Server.Leanplum;
@@ -49,11 +50,29 @@ public static partial class LeanplumApi
         JsonDocument? body = null;
         try
         {
-            var (args, document, error) = await LeanplumRequestReader.ReadAsync(context.Request, options.Value.MaxBodyBytes, context.RequestAborted);
-            body = document;
-            answer = error is not null
-                ? new LeanplumAnswer(StatusCodes.Status400BadRequest, [LeanplumResult.Fail(error)])
-                : await handler.HandleAsync(args, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
+            var request = context.Request;
+            string? clientIp = context.Connection.RemoteIpAddress?.ToString();
+            LeanplumAnswer? plainAnswer = null;
+            LeanplumArgs args;
+            string? error;
+            if (LeanplumRequestReader.IsMultipart(request))
+            {
+                (args, body, error) = await LeanplumRequestReader.ReadAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
+            }
+            else
+            {
+                // A multi call of plain tracks (the SDKs' event queues) is read in one pass; anything else, or
+                // anything that call cannot answer as a whole, goes through the full reader and handler.
+                var bytes = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
+                if (bytes is not null && LeanplumRequestReader.QueryParameters(request) is { } query && LeanplumMultiFastPath.TryRead(query, bytes) is { } plain)
+                    plainAnswer = await handler.TryHandlePlainAsync(plain, clientIp, context.RequestAborted);
+                (args, body, error) = plainAnswer is null ? LeanplumRequestReader.Parse(request, bytes, options.Value.MaxBodyBytes) : (new LeanplumArgs(), null, null);
+            }
+
+            answer = plainAnswer
+                ?? (error is not null
+                    ? new LeanplumAnswer(StatusCodes.Status400BadRequest, [LeanplumResult.Fail(error)])
+                    : await handler.HandleAsync(args, clientIp, context.RequestAborted));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -173,6 +173,44 @@ public sealed partial class LeanplumCallHandler(
         return new LeanplumAnswer(StatusCodes.Status200OK, [.. results.Select((r, i) => (r ?? LeanplumResult.Ok()).WithRequestId(requestIds[i]))]);
     }
 
+    /// <summary>
+    /// Runs a call <see cref="LeanplumMultiFastPath"/> read (plain tracks only) when it can answer it as a whole
+    /// exactly as <see cref="HandleAsync"/> would: a known app and key, within the limits, every item permitted and
+    /// mapped. Null otherwise, with nothing stored: the caller then runs the full path, which gives each refusal.
+    /// </summary>
+    public async Task<LeanplumAnswer?> TryHandlePlainAsync(LeanplumPlainMulti call, string? clientIp, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        // The key's app from the store's key cache (a query per call otherwise); a key of another app is the full path's to refuse.
+        if (apps.FindByKey(call.ClientKey) is not var (app, kind) || app.Id != call.AppId || kind == KeyKind.SegmentWriteKey) return null;
+        if (call.Items.Count > limits.MaxActionsPerCall || call.DistinctUsers() > limits.MaxUsersPerCall) return null;
+        foreach (var item in call.Items)
+        {
+            if (Authorize(LeanplumActions.Track, kind, item.DevMode ?? false) is not null) return null;
+        }
+
+        var receivedAt = time.GetUtcNow();
+        if (mapper.MapPlain(call, receivedAt, clientIp) is not { } mapped) return null;
+        var events = new List<IncomingEvent>(mapped.Count);
+        var touchedDevices = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var item in mapped) events.AddRange(WithSession(app.Id, item, touchedDevices));
+            await pipeline.IngestAsync(app.Id, events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IngestionUnavailableException ex)
+        {
+            LogUnavailable(logger, ex, app.Id);
+            return new LeanplumAnswer(StatusCodes.Status503ServiceUnavailable, [.. call.Items.Select(i => LeanplumResult.Fail(LeanplumErrors.Unavailable).WithRequestId(i.RequestId))]);
+        }
+        finally
+        {
+            sessions.MarkChanged(app.Id, touchedDevices);
+        }
+
+        return new LeanplumAnswer(StatusCodes.Status200OK, [.. call.Items.Select(i => LeanplumResult.Ok().WithRequestId(i.RequestId))]);
+    }
+
     /// <summary>Null when the key may run the action; else Leanplum's error text.</summary>
     public static string? Authorize(string action, KeyKind kind, bool devMode)
     {

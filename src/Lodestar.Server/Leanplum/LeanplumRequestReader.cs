@@ -19,7 +19,7 @@ public static class LeanplumRequestReader
         var args = new LeanplumArgs();
         foreach (var (name, values) in request.Query) args.SetText(name, values.ToString());
 
-        if (request.HasFormContentType && request.ContentType?.Contains("multipart/", StringComparison.OrdinalIgnoreCase) == true)
+        if (IsMultipart(request))
         {
             if (request.ContentLength > maxBytes) return (args, null, TooLarge(maxBytes));
             var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
@@ -28,6 +28,32 @@ public static class LeanplumRequestReader
         }
 
         var bytes = await RequestBody.ReadAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        return Parse(request, bytes, maxBytes);
+    }
+
+    /// <summary>A multipart form, which only <see cref="ReadAsync"/> reads.</summary>
+    public static bool IsMultipart(HttpRequest request) =>
+        request.HasFormContentType && request.ContentType?.Contains("multipart/", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>The query's parameters for <see cref="LeanplumMultiFastPath"/>; null when one is repeated.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>>? QueryParameters(HttpRequest request)
+    {
+        if (request.Query.Count == 0) return [];
+        var parameters = new List<KeyValuePair<string, string>>(request.Query.Count);
+        foreach (var (name, values) in request.Query)
+        {
+            if (values.Count != 1) return null;
+            parameters.Add(new(name, values.ToString()));
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The parameters of a call whose (non-multipart) body has been read; null bytes mean it was too large.</summary>
+    public static (LeanplumArgs Args, JsonDocument? Body, string? Error) Parse(HttpRequest request, byte[]? bytes, int maxBytes)
+    {
+        var args = new LeanplumArgs();
+        foreach (var (name, values) in request.Query) args.SetText(name, values.ToString());
         if (bytes is null) return (args, null, TooLarge(maxBytes));
         var content = bytes.AsSpan();
         if (content.StartsWith(Encoding.UTF8.Preamble)) content = content[Encoding.UTF8.Preamble.Length..];

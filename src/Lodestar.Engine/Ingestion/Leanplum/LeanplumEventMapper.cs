@@ -146,19 +146,83 @@ public sealed class LeanplumEventMapper(EventValidator validator)
         return new LeanplumMappedItem(events, activity, deviceId, userId);
     }
 
-    /// <summary>The de-duplication key of a native SDK request: its batch <c>uuid</c> and request id.</summary>
-    public static string? MessageIdOf(LeanplumArgs args)
+    /// <summary>
+    /// The items of a call <see cref="LeanplumMultiFastPath"/> read, as the events <see cref="Map"/> makes of a
+    /// <c>track</c>; null when any item would not map (the caller then runs the full path, which says why).
+    /// </summary>
+    public IReadOnlyList<LeanplumMappedItem>? MapPlain(LeanplumPlainMulti call, DateTimeOffset receivedAt, string? clientIp)
     {
-        string? requestId = args.String(LeanplumParams.RequestId);
+        var mapped = new LeanplumMappedItem[call.Items.Count];
+        (string? DeviceId, string? Client, string? VersionName, string? SdkVersion, string? Text) lastContext = default;
+        for (int i = 0; i < mapped.Length; i++)
+        {
+            var item = call.Items[i];
+            string? deviceId = item.DeviceId is { Length: > 0 } d ? d : null;
+            string? sentUserId = item.UserId is { Length: > 0 } u ? u : null;
+            if (deviceId is null && sentUserId is null) return null;
+            string? userId = sentUserId == deviceId ? null : sentUserId;
+            DateTimeOffset time;
+            try
+            {
+                time = EventTime(item.Time, receivedAt, call.BatchTime);
+            }
+            catch (LeanplumFormatException)
+            {
+                return null;
+            }
+
+            if (string.IsNullOrEmpty(item.Event) || LeanplumNames.Check("event", item.Event) is not null) return null;
+            string? context = null;
+            if (deviceId is not null)
+            {
+                if (lastContext.Text is null || lastContext.DeviceId != deviceId || lastContext.Client != item.Client
+                    || lastContext.VersionName != item.VersionName || lastContext.SdkVersion != item.SdkVersion)
+                {
+                    var args = new LeanplumArgs();
+                    if (item.Client is not null) args.SetText(LeanplumParams.Client, item.Client);
+                    if (item.VersionName is not null) args.SetText(LeanplumParams.VersionName, item.VersionName);
+                    if (item.SdkVersion is not null) args.SetText(LeanplumParams.SdkVersion, item.SdkVersion);
+                    lastContext = (deviceId, item.Client, item.VersionName, item.SdkVersion, Context(args, deviceId, clientIp));
+                }
+
+                context = lastContext.Text;
+            }
+
+            var e = new IncomingEvent
+            {
+                Type = EventTypes.Track,
+                Name = item.Event,
+                UserId = userId,
+                AnonymousId = deviceId,
+                MessageId = MessageIdOf(item.RequestId, item.BatchId),
+                Timestamp = time,
+                Value = item.Value,
+                PropertiesJson = item.PropertiesJson,
+                ContextJson = context,
+                Source = Source,
+            };
+            if (validator.Validate(e) is not null) return null;
+            mapped[i] = new LeanplumMappedItem([e], SessionActivity.Other, deviceId, userId);
+        }
+
+        return mapped;
+    }
+
+    /// <summary>The de-duplication key of a native SDK request: its batch <c>uuid</c> and request id.</summary>
+    public static string? MessageIdOf(LeanplumArgs args) => MessageIdOf(args.String(LeanplumParams.RequestId), args.String(LeanplumParams.BatchId));
+
+    private static string? MessageIdOf(string? requestId, string? batchId)
+    {
         if (string.IsNullOrEmpty(requestId)) return null;
-        string? batchId = args.String(LeanplumParams.BatchId);
         return string.IsNullOrEmpty(batchId) ? "lp:" + requestId : "lp:" + batchId + ":" + requestId;
     }
 
     /// <summary>Seconds since the epoch as the SDKs send them: decimal or scientific text, or a number.</summary>
-    public static DateTimeOffset EventTime(LeanplumArgs args, DateTimeOffset receivedAt, double? batchTime)
+    public static DateTimeOffset EventTime(LeanplumArgs args, DateTimeOffset receivedAt, double? batchTime) =>
+        EventTime(args.Number(LeanplumParams.Time), receivedAt, batchTime);
+
+    private static DateTimeOffset EventTime(double? itemTime, DateTimeOffset receivedAt, double? batchTime)
     {
-        double? itemTime = args.Number(LeanplumParams.Time);
         if (itemTime is null) return receivedAt;
         if (batchTime is null) return FromSeconds(itemTime.Value);
         // The client's clock may be off: trust only the interval between the call and the batch's send.

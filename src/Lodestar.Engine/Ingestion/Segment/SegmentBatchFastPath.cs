@@ -57,7 +57,8 @@ public static class SegmentBatchFastPath
             if (reader.ValueTextEquals("batch"u8))
             {
                 if (messages is not null || !reader.Read() || reader.TokenType != JsonTokenType.StartArray) return null;
-                messages = [];
+                // Sized from the body (a message is rarely under 256 bytes): growing a list of these structs copies them.
+                messages = new List<Fields>(Math.Clamp(body.Length / 256, 4, 1024));
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
                     if (reader.TokenType != JsonTokenType.StartObject || ReadMessage(ref reader, body, validator.Options) is not { } fields) return null;
