@@ -18,7 +18,8 @@ namespace Lodestar.Engine.Segments;
 /// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline; that commit runs while the grains work on the next
 /// step (commits in step order). At start it replays every event after the
 /// stored cursor, so events stored but not processed before a crash are processed after the restart. Between
-/// steps it sweeps due timers (re-evaluating exactly those persons) and looks for segment definition changes.
+/// steps it sweeps due timers (re-evaluating exactly those persons; their commit joins the same ordered chain, so the
+/// grains never wait for the commit in flight) and looks for segment definition changes.
 /// </summary>
 public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsumer
 {
@@ -48,6 +49,8 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     private long _routed;
     // The commit of the last step, run while the grains work on the next one; steps commit in order.
     private Task _committing = Task.CompletedTask;
+    // The outcomes whose commit is queued or running, oldest first: a sweep reads their timers over the store's.
+    private readonly List<StepOutcome> _uncommitted = [];
     private long _definitionsSeen = long.MinValue;
 
     public SegmentRouter(
@@ -125,10 +128,13 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 if (pending.Count > 0) await StepAsync(pending).ConfigureAwait(false);
                 if (tick)
                 {
-                    // Timers and definitions are read from the store: the last step's commit must be in it.
-                    await _committing.ConfigureAwait(false);
                     await SweepAsync().ConfigureAwait(false);
-                    await CheckDefinitionsAsync().ConfigureAwait(false);
+                    if (_segments.Version != _definitionsSeen)
+                    {
+                        // What was evaluated is read from the store: the last step's commit must be in it.
+                        await _committing.ConfigureAwait(false);
+                        await CheckDefinitionsAsync().ConfigureAwait(false);
+                    }
                 }
             }).ConfigureAwait(false);
         }
@@ -243,43 +249,107 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         // Pipelined: this step's commit runs while the grains work on the next step. Commits stay in step order (each
         // waits for the one before), and the cursor moves in the same transaction as the step's changes, so a crash
         // replays from the last stored step: its grains are activated afresh from the stores and decide the same.
-        var previous = _committing;
         _routed = Math.Max(_routed, last);
+        QueueCommit(outcome, last);
+    }
+
+    /// <summary>
+    /// Queues one outcome's commit after the commits before it, retrying the commit (not the grain calls, which have moved
+    /// on) when it fails; a step's commit abandoned after the retries leaves its events in the event store, and the next
+    /// step's commit moves the cursor past them.
+    /// </summary>
+    private void QueueCommit(StepOutcome outcome, long? cursor)
+    {
+        var previous = _committing;
+        lock (_uncommitted) _uncommitted.Add(outcome);
         Volatile.Write(ref _committing, Task.Run(async () =>
         {
-            await previous.ConfigureAwait(false);
-            await CommitStepAsync(outcome, last).ConfigureAwait(false);
+            try
+            {
+                await previous.ConfigureAwait(false);
+                await RunSafelyAsync(() => CommitAsync(outcome, cursor)).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Its timers are in the store now (or, abandoned, lost as the step's other changes are).
+                lock (_uncommitted) _uncommitted.Remove(outcome);
+            }
         }));
     }
 
     /// <summary>
-    /// Commits one step's outcome, retrying the commit (not the grain calls, which have moved on) when it fails; a commit
-    /// abandoned after the retries leaves its events in the event store, and the next step's commit moves the cursor past them.
+    /// Re-evaluates exactly the persons whose timers are due: the store's timers, overlaid with those of the commits
+    /// still in flight (a later outcome's timer replaces the stored one), so the sweep needs no wait for them. Its own
+    /// commit is queued after them: the grains were called after those steps', so their decisions are stored after.
     /// </summary>
-    private Task CommitStepAsync(StepOutcome outcome, long cursor) => RunSafelyAsync(() => CommitAsync(outcome, cursor));
-
-    /// <summary>Re-evaluates exactly the persons whose timers are due.</summary>
     private async Task SweepAsync()
     {
         var now = _time.GetUtcNow();
+        // The outcomes first, the store second: an outcome gone from the list by then has its timers in the store.
+        Dictionary<(string App, string Person), SegmentTimer>? pending = null;
+        lock (_uncommitted)
+        {
+            foreach (var queued in _uncommitted)
+            {
+                foreach (var (key, timer) in queued.Timers) (pending ??= [])[key] = timer;
+            }
+        }
+
+        var stored = _store.DueTimers(now, _options.MaxParallelPersons);
+        if (stored.Count >= _options.MaxParallelPersons)
+        {
+            // Many due at once: from the store alone, in rounds, once the commits in flight are in it.
+            await _committing.ConfigureAwait(false);
+            await SweepStoredAsync(now).ConfigureAwait(false);
+            return;
+        }
+
+        var due = new List<SegmentTimer>();
+        foreach (var timer in stored)
+        {
+            if (pending is null || !pending.ContainsKey((timer.AppId, timer.PersonId))) due.Add(timer);
+        }
+
+        if (pending is not null)
+        {
+            foreach (var timer in pending.Values)
+            {
+                if (timer.DueAt is { } at && at <= now) due.Add(timer);
+            }
+        }
+
+        if (due.Count == 0) return;
+        var outcome = await ReevaluateDueAsync(due, now).ConfigureAwait(false);
+        QueueCommit(outcome, null);
+    }
+
+    /// <summary>Sweeps from the store alone, committing each round before reading the next (nothing else in flight).</summary>
+    private async Task SweepStoredAsync(DateTimeOffset now)
+    {
         while (true)
         {
             var due = _store.DueTimers(now, _options.MaxParallelPersons);
             if (due.Count == 0) return;
-            var updates = await Task.WhenAll(due.Select(timer =>
-                _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed))).ConfigureAwait(false);
-            var outcome = new StepOutcome();
-            for (int i = 0; i < due.Count; i++)
-            {
-                outcome.Add(due[i].AppId, due[i].PersonId, updates[i], emit: true);
-                // The swept row is replaced (or removed) whatever the grain reported, so it cannot fall due again.
-                var next = updates[i].DueAt is { } at && at > now ? at : (DateTimeOffset?)null;
-                outcome.Timers[(due[i].AppId, due[i].PersonId)] = new SegmentTimer(due[i].AppId, due[i].PersonId, next);
-            }
-
+            var outcome = await ReevaluateDueAsync(due, now).ConfigureAwait(false);
             await CommitAsync(outcome, null).ConfigureAwait(false);
             if (due.Count < _options.MaxParallelPersons) return;
         }
+    }
+
+    private async Task<StepOutcome> ReevaluateDueAsync(IReadOnlyList<SegmentTimer> due, DateTimeOffset now)
+    {
+        var updates = await Task.WhenAll(due.Select(timer =>
+            _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed))).ConfigureAwait(false);
+        var outcome = new StepOutcome();
+        for (int i = 0; i < due.Count; i++)
+        {
+            outcome.Add(due[i].AppId, due[i].PersonId, updates[i], emit: true);
+            // The swept row is replaced (or removed) whatever the grain reported, so it cannot fall due again.
+            var next = updates[i].DueAt is { } at && at > now ? at : (DateTimeOffset?)null;
+            outcome.Timers[(due[i].AppId, due[i].PersonId)] = new SegmentTimer(due[i].AppId, due[i].PersonId, next);
+        }
+
+        return outcome;
     }
 
     /// <summary>
