@@ -234,23 +234,41 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             for (int i = 0; i < ended.Length; i++) outcome.Add(mergedAway[i].App, mergedAway[i].Person, ended[i], emit: false);
         }
 
-        // In slices: thousands of activations at once outrun Orleans placement on a small machine.
-        foreach (var slice in work.Keys.Chunk(_options.MaxParallelPersons))
+        var persons = work.Keys.ToArray();
+        var applied = await CallEachAsync(persons, key =>
         {
-            var updates = await Task.WhenAll(slice.Select(key =>
-            {
-                var person = work[key];
-                var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
-                return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
-            })).ConfigureAwait(false);
-            for (int i = 0; i < slice.Length; i++) outcome.Add(slice[i].App, slice[i].Person, updates[i], emit: true);
-        }
+            var person = work[key];
+            var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
+            return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
+        }).ConfigureAwait(false);
+        for (int i = 0; i < persons.Length; i++) outcome.Add(persons[i].App, persons[i].Person, applied[i], emit: true);
 
         // Pipelined: this step's commit runs while the grains work on the next step. Commits stay in step order (each
         // waits for the one before), and the cursor moves in the same transaction as the step's changes, so a crash
         // replays from the last stored step: its grains are activated afresh from the stores and decide the same.
         _routed = Math.Max(_routed, last);
         QueueCommit(outcome, last);
+    }
+
+    /// <summary>
+    /// Calls one grain per key, at most <see cref="EngineOptions.MaxParallelPersons"/> in flight (thousands of activations at
+    /// once outrun Orleans placement on a small machine): a call starts as soon as another ends, not when a whole slice
+    /// has, so the cores are not left idle at each slice's tail. One call per key, so no person has two in flight.
+    /// </summary>
+    private async Task<PersonUpdate[]> CallEachAsync<TKey>(IReadOnlyList<TKey> keys, Func<TKey, Task<PersonUpdate>> call)
+    {
+        var results = new PersonUpdate[keys.Count];
+        int next = -1;
+        var callers = new Task[Math.Min(_options.MaxParallelPersons, keys.Count)];
+        for (int c = 0; c < callers.Length; c++) callers[c] = CallAsync();
+        await Task.WhenAll(callers).ConfigureAwait(false);
+        return results;
+
+        async Task CallAsync()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < keys.Count) results[i] = await call(keys[i]).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -338,8 +356,8 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
     private async Task<StepOutcome> ReevaluateDueAsync(IReadOnlyList<SegmentTimer> due, DateTimeOffset now)
     {
-        var updates = await Task.WhenAll(due.Select(timer =>
-            _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed))).ConfigureAwait(false);
+        var updates = await CallEachAsync(due, timer =>
+            _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed)).ConfigureAwait(false);
         var outcome = new StepOutcome();
         for (int i = 0; i < due.Count; i++)
         {
@@ -389,10 +407,11 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             foreach (var app in changedApps)
             {
                 var persons = _store.Persons(app);
+                // A commit per slice, so a crash half-way keeps what was recorded (the segment is marked evaluated at the end).
                 foreach (var slice in persons.Chunk(_options.MaxParallelPersons))
                 {
-                    var updates = await Task.WhenAll(slice.Select(person =>
-                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_routed))).ConfigureAwait(false);
+                    var updates = await CallEachAsync(slice, person =>
+                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_routed)).ConfigureAwait(false);
                     var outcome = new StepOutcome();
                     for (int i = 0; i < slice.Length; i++) outcome.Add(app, slice[i], updates[i], emit: true);
                     await CommitAsync(outcome, null).ConfigureAwait(false);
