@@ -49,6 +49,9 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     private long _routed;
     // The commit of the last step, run while the grains work on the next one; steps commit in order.
     private Task _committing = Task.CompletedTask;
+    // The commit queued before _committing: a new commit waits for it first, so at most two are outstanding (one running,
+    // one queued) and a router that outruns the store slows down instead of piling up outcomes.
+    private Task _committingBefore = Task.CompletedTask;
     // The outcomes whose commit is queued or running, oldest first: a sweep reads their timers over the store's.
     private readonly List<StepOutcome> _uncommitted = [];
     private long _definitionsSeen = long.MinValue;
@@ -247,7 +250,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         // waits for the one before), and the cursor moves in the same transaction as the step's changes, so a crash
         // replays from the last stored step: its grains are activated afresh from the stores and decide the same.
         _routed = Math.Max(_routed, last);
-        QueueCommit(outcome, last);
+        await QueueCommitAsync(outcome, last).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -276,9 +279,11 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     /// on) when it fails; a step's commit abandoned after the retries leaves its events in the event store, and the next
     /// step's commit moves the cursor past them.
     /// </summary>
-    private void QueueCommit(StepOutcome outcome, long? cursor)
+    private async Task QueueCommitAsync(StepOutcome outcome, long? cursor)
     {
+        await _committingBefore.ConfigureAwait(false);
         var previous = _committing;
+        _committingBefore = previous;
         lock (_uncommitted) _uncommitted.Add(outcome);
         Volatile.Write(ref _committing, Task.Run(async () =>
         {
@@ -338,7 +343,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
         if (due.Count == 0) return;
         var outcome = await ReevaluateDueAsync(due, now).ConfigureAwait(false);
-        QueueCommit(outcome, null);
+        await QueueCommitAsync(outcome, null).ConfigureAwait(false);
     }
 
     /// <summary>Sweeps from the store alone, committing each round before reading the next (nothing else in flight).</summary>
