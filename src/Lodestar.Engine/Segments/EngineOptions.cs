@@ -22,7 +22,7 @@ public sealed class EngineOptions
     [Range(1, 1_000_000)]
     public int MaxEventsPerStep { get; set; } = 20_000;
 
-    /// <summary>Most person grain calls in flight at once (a step, a timer sweep, the initial evaluation of an app after a definition change).</summary>
+    /// <summary>Most person grains asked in parallel while (re-)evaluating a whole app after a definition change.</summary>
     [Range(1, 100_000)]
     public int MaxParallelPersons { get; set; } = 512;
 }

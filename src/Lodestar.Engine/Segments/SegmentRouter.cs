@@ -18,8 +18,7 @@ namespace Lodestar.Engine.Segments;
 /// <c>$segmentEntered</c>/<c>$segmentLeft</c> through the pipeline; that commit runs while the grains work on the next
 /// step (commits in step order). At start it replays every event after the
 /// stored cursor, so events stored but not processed before a crash are processed after the restart. Between
-/// steps it sweeps due timers (re-evaluating exactly those persons; their commit joins the same ordered chain, so the
-/// grains never wait for the commit in flight) and looks for segment definition changes.
+/// steps it sweeps due timers (re-evaluating exactly those persons) and looks for segment definition changes.
 /// </summary>
 public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsumer
 {
@@ -49,11 +48,6 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     private long _routed;
     // The commit of the last step, run while the grains work on the next one; steps commit in order.
     private Task _committing = Task.CompletedTask;
-    // The commit queued before _committing: a new commit waits for it first, so at most two are outstanding (one running,
-    // one queued) and a router that outruns the store slows down instead of piling up outcomes.
-    private Task _committingBefore = Task.CompletedTask;
-    // The outcomes whose commit is queued or running, oldest first: a sweep reads their timers over the store's.
-    private readonly List<StepOutcome> _uncommitted = [];
     private long _definitionsSeen = long.MinValue;
 
     public SegmentRouter(
@@ -131,13 +125,10 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
                 if (pending.Count > 0) await StepAsync(pending).ConfigureAwait(false);
                 if (tick)
                 {
+                    // Timers and definitions are read from the store: the last step's commit must be in it.
+                    await _committing.ConfigureAwait(false);
                     await SweepAsync().ConfigureAwait(false);
-                    if (_segments.Version != _definitionsSeen)
-                    {
-                        // What was evaluated is read from the store: the last step's commit must be in it.
-                        await _committing.ConfigureAwait(false);
-                        await CheckDefinitionsAsync().ConfigureAwait(false);
-                    }
+                    await CheckDefinitionsAsync().ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
         }
@@ -237,142 +228,58 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             for (int i = 0; i < ended.Length; i++) outcome.Add(mergedAway[i].App, mergedAway[i].Person, ended[i], emit: false);
         }
 
-        var persons = work.Keys.ToArray();
-        var applied = await CallEachAsync(persons, key =>
+        // In slices: thousands of activations at once outrun Orleans placement on a small machine.
+        foreach (var slice in work.Keys.Chunk(_options.MaxParallelPersons))
         {
-            var person = work[key];
-            var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
-            return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
-        }).ConfigureAwait(false);
-        for (int i = 0; i < persons.Length; i++) outcome.Add(persons[i].App, persons[i].Person, applied[i], emit: true);
+            var updates = await Task.WhenAll(slice.Select(key =>
+            {
+                var person = work[key];
+                var batch = new PersonEventBatch(person.Events, person.First, person.Last, person.Merged);
+                return _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(key.App, key.Person)).ApplyAsync(batch);
+            })).ConfigureAwait(false);
+            for (int i = 0; i < slice.Length; i++) outcome.Add(slice[i].App, slice[i].Person, updates[i], emit: true);
+        }
 
         // Pipelined: this step's commit runs while the grains work on the next step. Commits stay in step order (each
         // waits for the one before), and the cursor moves in the same transaction as the step's changes, so a crash
         // replays from the last stored step: its grains are activated afresh from the stores and decide the same.
-        _routed = Math.Max(_routed, last);
-        await QueueCommitAsync(outcome, last).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Calls one grain per key, at most <see cref="EngineOptions.MaxParallelPersons"/> in flight (thousands of activations at
-    /// once outrun Orleans placement on a small machine): a call starts as soon as another ends, not when a whole slice
-    /// has, so the cores are not left idle at each slice's tail. One call per key, so no person has two in flight.
-    /// </summary>
-    private async Task<PersonUpdate[]> CallEachAsync<TKey>(IReadOnlyList<TKey> keys, Func<TKey, Task<PersonUpdate>> call)
-    {
-        var results = new PersonUpdate[keys.Count];
-        int next = -1;
-        var callers = new Task[Math.Min(_options.MaxParallelPersons, keys.Count)];
-        for (int c = 0; c < callers.Length; c++) callers[c] = CallAsync();
-        await Task.WhenAll(callers).ConfigureAwait(false);
-        return results;
-
-        async Task CallAsync()
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < keys.Count) results[i] = await call(keys[i]).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Queues one outcome's commit after the commits before it, retrying the commit (not the grain calls, which have moved
-    /// on) when it fails; a step's commit abandoned after the retries leaves its events in the event store, and the next
-    /// step's commit moves the cursor past them.
-    /// </summary>
-    private async Task QueueCommitAsync(StepOutcome outcome, long? cursor)
-    {
-        await _committingBefore.ConfigureAwait(false);
         var previous = _committing;
-        _committingBefore = previous;
-        lock (_uncommitted) _uncommitted.Add(outcome);
+        _routed = Math.Max(_routed, last);
         Volatile.Write(ref _committing, Task.Run(async () =>
         {
-            try
-            {
-                await previous.ConfigureAwait(false);
-                await RunSafelyAsync(() => CommitAsync(outcome, cursor)).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Its timers are in the store now (or, abandoned, lost as the step's other changes are).
-                lock (_uncommitted) _uncommitted.Remove(outcome);
-            }
+            await previous.ConfigureAwait(false);
+            await CommitStepAsync(outcome, last).ConfigureAwait(false);
         }));
     }
 
     /// <summary>
-    /// Re-evaluates exactly the persons whose timers are due: the store's timers, overlaid with those of the commits
-    /// still in flight (a later outcome's timer replaces the stored one), so the sweep needs no wait for them. Its own
-    /// commit is queued after them: the grains were called after those steps', so their decisions are stored after.
+    /// Commits one step's outcome, retrying the commit (not the grain calls, which have moved on) when it fails; a commit
+    /// abandoned after the retries leaves its events in the event store, and the next step's commit moves the cursor past them.
     /// </summary>
+    private Task CommitStepAsync(StepOutcome outcome, long cursor) => RunSafelyAsync(() => CommitAsync(outcome, cursor));
+
+    /// <summary>Re-evaluates exactly the persons whose timers are due.</summary>
     private async Task SweepAsync()
     {
         var now = _time.GetUtcNow();
-        // The outcomes first, the store second: an outcome gone from the list by then has its timers in the store.
-        Dictionary<(string App, string Person), SegmentTimer>? pending = null;
-        lock (_uncommitted)
-        {
-            foreach (var queued in _uncommitted)
-            {
-                foreach (var (key, timer) in queued.Timers) (pending ??= [])[key] = timer;
-            }
-        }
-
-        var stored = _store.DueTimers(now, _options.MaxParallelPersons);
-        if (stored.Count >= _options.MaxParallelPersons)
-        {
-            // Many due at once: from the store alone, in rounds, once the commits in flight are in it.
-            await _committing.ConfigureAwait(false);
-            await SweepStoredAsync(now).ConfigureAwait(false);
-            return;
-        }
-
-        var due = new List<SegmentTimer>();
-        foreach (var timer in stored)
-        {
-            if (pending is null || !pending.ContainsKey((timer.AppId, timer.PersonId))) due.Add(timer);
-        }
-
-        if (pending is not null)
-        {
-            foreach (var timer in pending.Values)
-            {
-                if (timer.DueAt is { } at && at <= now) due.Add(timer);
-            }
-        }
-
-        if (due.Count == 0) return;
-        var outcome = await ReevaluateDueAsync(due, now).ConfigureAwait(false);
-        await QueueCommitAsync(outcome, null).ConfigureAwait(false);
-    }
-
-    /// <summary>Sweeps from the store alone, committing each round before reading the next (nothing else in flight).</summary>
-    private async Task SweepStoredAsync(DateTimeOffset now)
-    {
         while (true)
         {
             var due = _store.DueTimers(now, _options.MaxParallelPersons);
             if (due.Count == 0) return;
-            var outcome = await ReevaluateDueAsync(due, now).ConfigureAwait(false);
+            var updates = await Task.WhenAll(due.Select(timer =>
+                _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed))).ConfigureAwait(false);
+            var outcome = new StepOutcome();
+            for (int i = 0; i < due.Count; i++)
+            {
+                outcome.Add(due[i].AppId, due[i].PersonId, updates[i], emit: true);
+                // The swept row is replaced (or removed) whatever the grain reported, so it cannot fall due again.
+                var next = updates[i].DueAt is { } at && at > now ? at : (DateTimeOffset?)null;
+                outcome.Timers[(due[i].AppId, due[i].PersonId)] = new SegmentTimer(due[i].AppId, due[i].PersonId, next);
+            }
+
             await CommitAsync(outcome, null).ConfigureAwait(false);
             if (due.Count < _options.MaxParallelPersons) return;
         }
-    }
-
-    private async Task<StepOutcome> ReevaluateDueAsync(IReadOnlyList<SegmentTimer> due, DateTimeOffset now)
-    {
-        var updates = await CallEachAsync(due, timer =>
-            _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(timer.AppId, timer.PersonId)).ReevaluateAsync(_routed)).ConfigureAwait(false);
-        var outcome = new StepOutcome();
-        for (int i = 0; i < due.Count; i++)
-        {
-            outcome.Add(due[i].AppId, due[i].PersonId, updates[i], emit: true);
-            // The swept row is replaced (or removed) whatever the grain reported, so it cannot fall due again.
-            var next = updates[i].DueAt is { } at && at > now ? at : (DateTimeOffset?)null;
-            outcome.Timers[(due[i].AppId, due[i].PersonId)] = new SegmentTimer(due[i].AppId, due[i].PersonId, next);
-        }
-
-        return outcome;
     }
 
     /// <summary>
@@ -412,11 +319,10 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             foreach (var app in changedApps)
             {
                 var persons = _store.Persons(app);
-                // A commit per slice, so a crash half-way keeps what was recorded (the segment is marked evaluated at the end).
                 foreach (var slice in persons.Chunk(_options.MaxParallelPersons))
                 {
-                    var updates = await CallEachAsync(slice, person =>
-                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_routed)).ConfigureAwait(false);
+                    var updates = await Task.WhenAll(slice.Select(person =>
+                        _grains.GetGrain<IPersonSegmentsGrain>(PersonKey.Of(app, person)).ReevaluateAsync(_routed))).ConfigureAwait(false);
                     var outcome = new StepOutcome();
                     for (int i = 0; i < slice.Length; i++) outcome.Add(app, slice[i], updates[i], emit: true);
                     await CommitAsync(outcome, null).ConfigureAwait(false);
