@@ -127,8 +127,9 @@ public sealed class RealtimeSegmentsTests
         time.Advance(TimeSpan.FromSeconds(1));
         await Eventually(() => store.EvaluatedSegments().ContainsKey((app.Id, "lapsed")) ? "evaluated" : null);
 
-        // The step deciding the timer (7 days after the open) is held in its commit when the time comes: the sweep at
-        // that tick finds the timer among the commits in flight, not in the store, and no later tick comes.
+        // The step deciding the timer (7 days after the open) is held in its commit when the time comes, and no later tick
+        // comes: the sweep at that tick must not miss the timer (the router waits for the commit in flight before it reads
+        // the store's timers; a sweep reading the store alone while the commit is held fails here).
         gated!.Close();
         var opened = time.GetUtcNow();
         await Send(http, "/v1/track", """{"userId": "eve", "event": "Open App"}""");
