@@ -5,6 +5,7 @@ using Lodestar.Core.Segments;
 using Lodestar.Engine.Ingestion;
 using Lodestar.Engine.Segments;
 using Lodestar.Server.Tests.Infrastructure;
+using Lodestar.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -97,6 +98,51 @@ public sealed class RealtimeSegmentsTests
         // Opening the app again ends it at once.
         await Send(http, "/v1/track", """{"userId": "cy", "event": "Open App"}""");
         Assert.Empty(await MembershipIds(admin, app.Id, "cy"));
+    }
+
+    [Fact]
+    public async Task TimeBasedCondition_Fires_WhenItsTimerIsStillInACommitInFlight_AtTheSweep()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var segments = new MemorySegmentStore(time);
+        GatedMembershipStore? gated = null;
+        using var factory = new LodestarFactory(services: s =>
+        {
+            s.AddSingleton<TimeProvider>(time);
+            s.AddSingleton<ISegmentStore>(segments);
+            s.AddSingleton<ISegmentMembershipStore>(sp => gated = new GatedMembershipStore(new SqliteSegmentMembershipStore(sp.GetRequiredService<SqliteDatabase>())));
+        });
+        var app = await factory.CreateAppAsync();
+        segments.Define(app.Id, "lapsed", "Lapsed", """
+            {"all": [{"event": "Open App", "count": {"op": "gte", "value": 1}},
+                     {"event": "Open App", "count": {"op": "eq", "value": 0}, "within": "7d"}]}
+            """);
+        using var http = factory.CreateSegmentClient(app.WriteKey);
+        using var admin = factory.CreateAdminClient();
+        await Send(http, "/v1/track", """{"userId": "eve", "event": "View"}""");
+        Assert.Empty(await MembershipIds(admin, app.Id, "eve"));
+        var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+        Assert.Same(gated, store);
+        // A tick first, so the new definition's initial evaluation (which waits for every commit) is done before the gate closes.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually(() => store.EvaluatedSegments().ContainsKey((app.Id, "lapsed")) ? "evaluated" : null);
+
+        // The step deciding the timer (7 days after the open) is held in its commit when the time comes, and no later tick
+        // comes: the sweep at that tick must not miss the timer (the router waits for the commit in flight before it reads
+        // the store's timers; a sweep reading the store alone while the commit is held fails here).
+        gated!.Close();
+        var opened = time.GetUtcNow();
+        await Send(http, "/v1/track", """{"userId": "eve", "event": "Open App"}""");
+        await gated.CommitHeldAsync(TimeSpan.FromSeconds(15));
+        time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+        await Task.Delay(500);
+        Assert.Empty(store.DueTimers(time.GetUtcNow(), 10));
+        gated.Open();
+
+        var person = PersonId(factory, app.Id, "eve");
+        var entered = await Eventually(() => store.Memberships(app.Id, person).TryGetValue("lapsed", out var at) ? (DateTimeOffset?)at : null);
+        Assert.Equal(opened + TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1), entered!.Value);
+        Assert.Equal([true], store.History(app.Id, person).Select(c => c.Entered));
     }
 
     [Fact]
