@@ -36,15 +36,7 @@ public static class LeanplumMultiFastPath
         {
             return Read(query, body, ref rented);
         }
-        catch (JsonException)
-        {
-            return null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-        catch (InvalidOperationException)
+        catch (Exception exception) when (FastPath.GivesUp(exception))
         {
             return null;
         }

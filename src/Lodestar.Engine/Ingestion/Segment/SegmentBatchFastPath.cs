@@ -29,15 +29,7 @@ public static class SegmentBatchFastPath
         {
             return Read(body, validator, receivedAt, ref writeKey);
         }
-        catch (JsonException)
-        {
-            return null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-        catch (InvalidOperationException)
+        catch (Exception exception) when (FastPath.GivesUp(exception))
         {
             return null;
         }
