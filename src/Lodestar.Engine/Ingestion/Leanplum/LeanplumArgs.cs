@@ -69,9 +69,7 @@ public sealed class LeanplumArgs
 
         string text = arg.Text ?? StringOf(arg.Json, name);
         if (text.Length == 0) return null;
-        if (text.Equals("true", StringComparison.OrdinalIgnoreCase) || text == "1") return true;
-        if (text.Equals("false", StringComparison.OrdinalIgnoreCase) || text == "0") return false;
-        throw new LeanplumFormatException($"{name} must be true or false, not '{Truncate(text)}'.");
+        return ParseBool(text) ?? throw new LeanplumFormatException($"{name} must be true or false, not '{Truncate(text)}'.");
     }
 
     public double? Number(string name)
@@ -87,6 +85,12 @@ public sealed class LeanplumArgs
         if (text.Length == 0) return null;
         return ParseNumber(text) ?? throw new LeanplumFormatException($"{name} must be a number, not '{Truncate(text)}'.");
     }
+
+    /// <summary>"true" or "false" in any case, or "1" or "0"; null for any other text.</summary>
+    public static bool? ParseBool(string text) =>
+        text.Equals("true", StringComparison.OrdinalIgnoreCase) || text == "1" ? true
+        : text.Equals("false", StringComparison.OrdinalIgnoreCase) || text == "0" ? false
+        : null;
 
     /// <summary>Decimal or scientific notation (Android sends <c>Double.toString</c>: <c>1.461783515473E9</c>).</summary>
     public static double? ParseNumber(string text) =>

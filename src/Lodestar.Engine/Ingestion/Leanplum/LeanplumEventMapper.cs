@@ -34,11 +34,8 @@ public sealed class LeanplumEventMapper(EventValidator validator)
     /// <param name="clientIp">The caller's address, kept in the context for location look-ups.</param>
     public LeanplumMappedItem Map(string action, LeanplumArgs args, DateTimeOffset receivedAt, double? batchTime, string? clientIp)
     {
-        string? deviceId = Id(args, LeanplumParams.DeviceId);
-        string? sentUserId = Id(args, LeanplumParams.UserId);
-        if (deviceId is null && sentUserId is null) throw new LeanplumFormatException("Missing argument userId or deviceId.");
-        // The JS SDK sends userId = deviceId until a user is set: that is an anonymous device.
-        string? userId = sentUserId == deviceId ? null : sentUserId;
+        var (deviceId, userId) = Ids(args.String(LeanplumParams.DeviceId), args.String(LeanplumParams.UserId))
+            ?? throw new LeanplumFormatException("Missing argument userId or deviceId.");
         string? messageId = MessageIdOf(args);
         var time = EventTime(args, receivedAt, batchTime);
         string? context = deviceId is null ? null : Context(args, deviceId, clientIp);
@@ -157,10 +154,7 @@ public sealed class LeanplumEventMapper(EventValidator validator)
         for (int i = 0; i < mapped.Length; i++)
         {
             var item = call.Items[i];
-            string? deviceId = item.DeviceId is { Length: > 0 } d ? d : null;
-            string? sentUserId = item.UserId is { Length: > 0 } u ? u : null;
-            if (deviceId is null && sentUserId is null) return null;
-            string? userId = sentUserId == deviceId ? null : sentUserId;
+            if (Ids(item.DeviceId, item.UserId) is not var (deviceId, userId)) return null;
             DateTimeOffset time;
             try
             {
@@ -435,6 +429,18 @@ public sealed class LeanplumEventMapper(EventValidator validator)
     private static string? Detected(string? value) => string.IsNullOrEmpty(value) || value == "(detect)" ? null : value;
 
     private static string? Id(LeanplumArgs args, string name) => args.String(name) is { Length: > 0 } id ? id : null;
+
+    /// <summary>
+    /// The device and user ids an item is stored under (empty counts as absent), or null when it has neither. The JS SDK
+    /// sends userId = deviceId until a user is set: that is an anonymous device, so no user id.
+    /// </summary>
+    private static (string? DeviceId, string? UserId)? Ids(string? sentDeviceId, string? sentUserId)
+    {
+        string? deviceId = sentDeviceId is { Length: > 0 } ? sentDeviceId : null;
+        string? userId = sentUserId is { Length: > 0 } ? sentUserId : null;
+        if (deviceId is null && userId is null) return null;
+        return (deviceId, userId == deviceId ? null : userId);
+    }
 
     private static void WriteText(Utf8JsonWriter w, string name, string? value)
     {

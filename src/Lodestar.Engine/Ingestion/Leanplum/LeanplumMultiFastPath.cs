@@ -396,8 +396,7 @@ public static class LeanplumMultiFastPath
     {
         flag = null;
         if (string.IsNullOrEmpty(text)) return true;
-        if (text.Equals("true", StringComparison.OrdinalIgnoreCase) || text == "1") flag = true;
-        else if (text.Equals("false", StringComparison.OrdinalIgnoreCase) || text == "0") flag = false;
+        flag = LeanplumArgs.ParseBool(text);
         return flag is not null;
     }
 
@@ -428,7 +427,7 @@ public static class LeanplumMultiFastPath
                 writer.WriteStartObject();
                 while (inner.Read() && inner.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (++count > LeanplumNames.MaxParameters || !AcceptableName(inner.ValueSpan)) return false;
+                    if (++count > LeanplumNames.MaxParameters || !LeanplumNames.IsAcceptable("parameter", inner.ValueSpan)) return false;
                     writer.WritePropertyName(inner.ValueSpan);
                     inner.Read();
                     switch (inner.TokenType)
@@ -462,15 +461,6 @@ public static class LeanplumMultiFastPath
         {
             ArrayPool<byte>.Shared.Return(text);
         }
-    }
-
-    /// <summary><see cref="LeanplumNames.Check"/> on a name's UTF-8 (ASCII checked in place).</summary>
-    private static bool AcceptableName(ReadOnlySpan<byte> name)
-    {
-        if (!Ascii.IsValid(name)) return LeanplumNames.Check("parameter", Encoding.UTF8.GetString(name)) is null;
-        if (name.Length > LeanplumNames.MaxNameLength) return false;
-        if (name.Length > 0 && name[0] is (byte)'.' or (byte)'-') return false;
-        return name.IndexOfAny(",|\"{\t\n\r"u8) < 0;
     }
 
     /// <summary>The previous item's strings, handed out again when an item repeats them.</summary>
