@@ -17,9 +17,19 @@ var serverDll = new Option<string?>("--server-dll") { Description = "Path of Lod
 var baselineDll = new Option<string?>("--baseline-dll") { Description = "Path of a second Lodestar.Server.dll (e.g. main's build) run before the candidate on each path, for an A/B in the same run." };
 var serverEnv = new Option<string[]>("--server-env") { Description = "KEY=VALUE environment settings for the candidate server only (e.g. DOTNET_gcServer=0); repeatable.", AllowMultipleArgumentsPerToken = true };
 var ceilingOption = new Option<bool>("--ceiling") { Description = "Also measure the raw DuckDB appender (the ceiling).", DefaultValueFactory = _ => true };
-var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, paths, serverDll, baselineDll, serverEnv, ceilingOption };
+var dedupIds = new Option<int>("--dedup-ids") { Description = "Instead of the end-to-end run: the de-duplication window alone, remembering this many ids (memory and time per id, against the structure it replaced)." };
+var root = new RootCommand("Lodestar end-to-end ingestion benchmark") { duration, warmup, clients, batch, users, paths, serverDll, baselineDll, serverEnv, ceilingOption, dedupIds };
 root.SetAction(async (parse, _) =>
 {
+    if (parse.GetValue(dedupIds) is > 0 and var ids)
+    {
+        Console.WriteLine($"# De-duplication window {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores");
+        Console.WriteLine("| structure | ids | retained MB | bytes per id | peak MB while growing | ns per check and add |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (string row in DeduplicationMemory.Rows(ids)) Console.WriteLine(row);
+        return 0;
+    }
+
     string dll = parse.GetValue(serverDll) ?? LocateServer();
     int size = parse.GetValue(batch), userCount = parse.GetValue(users), clientCount = parse.GetValue(clients);
     Console.WriteLine($"# Ingestion benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, {clientCount} clients, batches of {size}, {userCount} users");

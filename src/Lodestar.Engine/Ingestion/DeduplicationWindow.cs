@@ -5,17 +5,21 @@ namespace Lodestar.Engine.Ingestion;
 
 /// <summary>
 /// Remembers the messageIds seen in the last <c>window</c> as 128-bit hashes, in a few time-sliced
-/// generations, so expiry drops a whole generation at once instead of tracking a time per id.
-/// Single-threaded: only the pipeline's writer touches it.
+/// generations, so expiry drops a whole generation at once instead of tracking a time per id. Each generation is a
+/// <see cref="HashKeySet"/>: 16-byte slots, about 27 bytes per id on average, where a <see cref="HashSet{T}"/> took
+/// about 48 and three times that while it grew. Single-threaded: only the pipeline's writer touches it.
 /// </summary>
 public sealed class DeduplicationWindow(TimeSpan window)
 {
     private const int Generations = 8;
 
     private readonly TimeSpan _slice = window / Generations;
-    private readonly LinkedList<(DateTimeOffset Start, HashSet<UInt128> Keys)> _generations = new();
+    private readonly LinkedList<(DateTimeOffset Start, HashKeySet Keys)> _generations = new();
 
     public int Count => _generations.Sum(g => g.Keys.Count);
+
+    /// <summary>Bytes the remembered ids take.</summary>
+    public long Bytes => _generations.Sum(g => g.Keys.SlotBytes);
 
     public static UInt128 Key(string appId, string messageId)
     {
@@ -43,7 +47,7 @@ public sealed class DeduplicationWindow(TimeSpan window)
         var newest = _generations.Last;
         if (newest is null || receivedAt >= newest.Value.Start + _slice)
         {
-            newest = _generations.AddLast((receivedAt, new HashSet<UInt128>()));
+            newest = _generations.AddLast((receivedAt, new HashKeySet()));
         }
 
         newest.Value.Keys.Add(key);

@@ -31,6 +31,8 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly IdentityResolver _resolver;
     private readonly IPersonDataMerger[] _mergers;
     private readonly DeduplicationWindow _seen;
+    // The ids of the commit being built; one set, emptied for each commit.
+    private readonly HashSet<UInt128> _inBatch = [];
     private long _nextSequence;
     private long _committedSequence;
 
@@ -172,7 +174,8 @@ public sealed partial class IngestionPipeline : BackgroundService
     {
         long firstSequence = _nextSequence;
         var stored = new List<StoredEvent>();
-        var inBatch = new HashSet<UInt128>();
+        var inBatch = _inBatch;
+        inBatch.Clear();
         try
         {
             foreach (var submission in batch)

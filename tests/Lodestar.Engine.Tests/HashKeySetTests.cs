@@ -1,0 +1,75 @@
+using Lodestar.Engine.Ingestion;
+
+namespace Lodestar.Engine.Tests;
+
+/// <summary><see cref="HashKeySet"/> against the base library's <see cref="HashSet{T}"/> as the reference.</summary>
+public sealed class HashKeySetTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AnswersAsAHashSet_OnRandomKeysWithRepeats(int seed)
+    {
+        var random = new Random(seed);
+        var set = new HashKeySet();
+        var reference = new HashSet<UInt128>();
+        var added = new List<UInt128>();
+        for (int i = 0; i < 200_000; i++)
+        {
+            // One add in five repeats an earlier key.
+            var key = added.Count > 0 && random.Next(5) == 0 ? added[random.Next(added.Count)] : RandomKey(random);
+            Assert.Equal(reference.Add(key), set.Add(key));
+            added.Add(key);
+        }
+
+        Assert.Equal(reference.Count, set.Count);
+        foreach (var key in reference) Assert.True(set.Contains(key));
+        for (int i = 0; i < 100_000; i++)
+        {
+            var key = RandomKey(random);
+            Assert.Equal(reference.Contains(key), set.Contains(key));
+        }
+    }
+
+    [Fact]
+    public void KeysOnOneProbeChain_WrappingPastTheEndOfTheirShard_AreAllFound()
+    {
+        // Same top byte (one shard) and all low 32 bits set (the shard's last slot at every size): every key probes
+        // the same chain, which wraps to the start of the array, and the shard grows several times under it.
+        var set = new HashKeySet();
+        var keys = Enumerable.Range(1, 5_000).Select(i => (UInt128.One << 120) | ((UInt128)(ulong)i << 64) | uint.MaxValue).ToList();
+        foreach (var key in keys) Assert.True(set.Add(key));
+        foreach (var key in keys) Assert.False(set.Add(key));
+        Assert.Equal(keys.Count, set.Count);
+        foreach (var key in keys) Assert.True(set.Contains(key));
+        Assert.False(set.Contains((UInt128.One << 120) | ((UInt128)5_001UL << 64) | uint.MaxValue));
+        Assert.False(set.Contains((UInt128)2 << 120));
+    }
+
+    [Fact]
+    public void TheZeroKey_IsAKeyLikeAnyOther()
+    {
+        var set = new HashKeySet();
+        Assert.False(set.Contains(UInt128.Zero));
+        Assert.True(set.Add(UInt128.Zero));
+        Assert.False(set.Add(UInt128.Zero));
+        Assert.True(set.Contains(UInt128.Zero));
+        Assert.False(set.Contains(UInt128.One));
+        Assert.Equal(1, set.Count);
+    }
+
+    [Fact]
+    public void Memory_IsAboutSixteenBytesPerSlot_AtLeastHalfFull()
+    {
+        var random = new Random(7);
+        var set = new HashKeySet();
+        for (int i = 0; i < 1_000_000; i++) set.Add(RandomKey(random));
+        // Shards grow at three quarters full to twice their size, so each is at least three eighths full; with keys
+        // spread evenly over 256 shards (~3,900 each, 8,192 slots) it is just under half.
+        long bytesPerKey = set.SlotBytes / set.Count;
+        Assert.InRange(bytesPerKey, 16, 43);
+    }
+
+    private static UInt128 RandomKey(Random random) => new((ulong)random.NextInt64() ^ ((ulong)random.Next() << 63), (ulong)random.NextInt64());
+}
