@@ -9,6 +9,13 @@ public static class RequestBody
     /// <summary>The body's bytes, or null when it is longer than <paramref name="limit"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
+        using var body = await ReadPooledAsync(request, limit, cancellationToken).ConfigureAwait(false);
+        return body?.Memory.ToArray();
+    }
+
+    /// <summary>The body in a pooled buffer (dispose it after use), or null when it is longer than <paramref name="limit"/>.</summary>
+    public static async Task<PooledBody?> ReadPooledAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > limit) return null;
         PipeReader reader = request.BodyReader;
         while (true)
@@ -23,9 +30,12 @@ public static class RequestBody
 
             if (result.IsCompleted)
             {
-                byte[] bytes = buffer.ToArray();
+                // Measured and copied before AdvanceTo: that hands the sequence's segments back to the reader.
+                int length = (int)buffer.Length;
+                var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+                buffer.CopyTo(bytes);
                 reader.AdvanceTo(buffer.End);
-                return bytes;
+                return new PooledBody(bytes, length);
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);

@@ -48,6 +48,7 @@ public static partial class LeanplumApi
     {
         LeanplumAnswer answer;
         JsonDocument? body = null;
+        PooledBody? bytes = null;
         try
         {
             var request = context.Request;
@@ -63,10 +64,11 @@ public static partial class LeanplumApi
             {
                 // A multi call of plain tracks (the SDKs' event queues) is read in one pass; anything else, or
                 // anything that call cannot answer as a whole, goes through the full reader and handler.
-                var bytes = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
-                if (bytes is not null && LeanplumRequestReader.QueryParameters(request) is { } query && LeanplumMultiFastPath.TryRead(query, bytes) is { } plain)
+                // The pooled body is returned in the finally below, after the JSON document that may point into it.
+                bytes = await RequestBody.ReadPooledAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
+                if (bytes is not null && LeanplumRequestReader.QueryParameters(request) is { } query && LeanplumMultiFastPath.TryRead(query, bytes.Span) is { } plain)
                     plainAnswer = await handler.TryHandlePlainAsync(plain, clientIp, context.RequestAborted);
-                (args, body, error) = plainAnswer is null ? LeanplumRequestReader.Parse(request, bytes, options.Value.MaxBodyBytes) : (new LeanplumArgs(), null, null);
+                (args, body, error) = plainAnswer is null ? LeanplumRequestReader.Parse(request, bytes?.Memory, options.Value.MaxBodyBytes) : (new LeanplumArgs(), null, null);
             }
 
             answer = plainAnswer
@@ -91,6 +93,7 @@ public static partial class LeanplumApi
         finally
         {
             body?.Dispose();
+            bytes?.Dispose();
         }
 
         AllowCrossOrigin(context);

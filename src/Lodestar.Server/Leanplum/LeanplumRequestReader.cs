@@ -28,7 +28,7 @@ public static class LeanplumRequestReader
         }
 
         var bytes = await RequestBody.ReadAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
-        return Parse(request, bytes, maxBytes);
+        return Parse(request, bytes is null ? null : bytes.AsMemory(), maxBytes);
     }
 
     /// <summary>A multipart form, which only <see cref="ReadAsync"/> reads.</summary>
@@ -49,13 +49,16 @@ public static class LeanplumRequestReader
         return parameters;
     }
 
-    /// <summary>The parameters of a call whose (non-multipart) body has been read; null bytes mean it was too large.</summary>
-    public static (LeanplumArgs Args, JsonDocument? Body, string? Error) Parse(HttpRequest request, byte[]? bytes, int maxBytes)
+    /// <summary>
+    /// The parameters of a call whose (non-multipart) body has been read; null bytes mean it was too large. The JSON
+    /// document returned points into <paramref name="bytes"/>: keep them until it is disposed.
+    /// </summary>
+    public static (LeanplumArgs Args, JsonDocument? Body, string? Error) Parse(HttpRequest request, ReadOnlyMemory<byte>? bytes, int maxBytes)
     {
         var args = new LeanplumArgs();
         foreach (var (name, values) in request.Query) args.SetText(name, values.ToString());
-        if (bytes is null) return (args, null, TooLarge(maxBytes));
-        var content = bytes.AsSpan();
+        if (bytes is not { } body) return (args, null, TooLarge(maxBytes));
+        var content = body.Span;
         if (content.StartsWith(Encoding.UTF8.Preamble)) content = content[Encoding.UTF8.Preamble.Length..];
         content = content.TrimStart(" \t\r\n"u8);
         if (content.IsEmpty) return (args, null, null);
@@ -65,7 +68,7 @@ public static class LeanplumRequestReader
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(bytes.AsMemory(bytes.Length - content.Length));
+                document = JsonDocument.Parse(body[(body.Length - content.Length)..]);
             }
             catch (JsonException ex)
             {
