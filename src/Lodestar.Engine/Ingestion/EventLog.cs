@@ -70,7 +70,9 @@ public sealed class EventLog : IDisposable
 
         if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
         _current!.Write(record);
+        long syncStart = System.Diagnostics.Stopwatch.GetTimestamp();
         _current.Flush(flushToDisk: true);
+        IngestionMetrics.LogSyncSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
         lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
     }
 

@@ -107,7 +107,9 @@ public sealed partial class EventStoreApplier : BackgroundService
         {
             try
             {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 _events.Append(batch);
+                IngestionMetrics.StoreAppendSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
                 break;
             }
             catch (Exception ex)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Lodestar.Core.Events;
 using Lodestar.Core.Identity;
@@ -147,7 +148,7 @@ public sealed partial class IngestionPipeline : BackgroundService
                 events += next.Events.Count;
             }
 
-            if (batch.Count > 0) Commit(batch);
+            if (batch.Count > 0) Commit(batch, events);
         }
 
         _applier.Complete();
@@ -170,10 +171,11 @@ public sealed partial class IngestionPipeline : BackgroundService
         }
     }
 
-    private void Commit(List<Submission> batch)
+    private void Commit(List<Submission> batch, int events)
     {
+        long commitStart = Stopwatch.GetTimestamp();
         long firstSequence = _nextSequence;
-        var stored = new List<StoredEvent>();
+        var stored = new List<StoredEvent>(events);
         var inBatch = _inBatch;
         inBatch.Clear();
         try
@@ -234,6 +236,14 @@ public sealed partial class IngestionPipeline : BackgroundService
         _seen.Expire(now);
         Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);
         foreach (var submission in batch) submission.Completion.TrySetResult(submission.Outcomes!);
+        long committed = Stopwatch.GetTimestamp();
+        IngestionMetrics.CommitSeconds.Record(Stopwatch.GetElapsedTime(commitStart, committed).TotalSeconds);
+        IngestionMetrics.EventsStored.Add(stored.Count);
+        if (IngestionMetrics.SubmissionSeconds.Enabled)
+        {
+            foreach (var submission in batch) IngestionMetrics.SubmissionSeconds.Record(Stopwatch.GetElapsedTime(submission.Queued, committed).TotalSeconds);
+        }
+
         if (stored.Count > 0)
         {
             _applier.Enqueue(stored);
@@ -287,6 +297,9 @@ public sealed partial class IngestionPipeline : BackgroundService
         public IReadOnlyList<IncomingEvent> Events { get; } = events;
 
         public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+        /// <summary>When it was queued (a <see cref="Stopwatch"/> timestamp), for the submission-time metric.</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
 
         public IngestOutcome[]? Outcomes { get; set; }
 
