@@ -33,15 +33,16 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     private readonly Lock _keyGate = new();
     private long _lastKey;
 
-    public DuckDbEventStore(string path, string memoryLimit = "1GB")
+    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "256MB")
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";
         _writer = new DuckDBConnection(_connectionString);
         _writer.Open();
         // DuckDB checkpoints whenever its WAL passes 16 MB by default, which under steady ingestion means
-        // rewriting row groups every few commits (measured: appends ran ~2x slower). Checkpoint less often.
-        Execute(_writer, "SET checkpoint_threshold = '256MB'");
+        // rewriting row groups every few commits (measured: appends ran ~2x slower). Checkpoint less often; appended
+        // rows stay in memory until a checkpoint writes them, so the threshold also bounds that memory.
+        Execute(_writer, $"SET checkpoint_threshold = '{checkpointThreshold.Replace("'", "", StringComparison.Ordinal)}'");
         // DuckDB would otherwise take up to 80% of the machine's memory for its buffers.
         Execute(_writer, $"SET memory_limit = '{memoryLimit.Replace("'", "", StringComparison.Ordinal)}'");
         // Group-bys on the integer person key (funnel entries, paths' key lists) take DuckDB's perfect hash table, an

@@ -60,8 +60,11 @@ public static class LodestarHost
         builder.AddPerUserEngine();
 
         services.AddSingleton(sp => new SqliteDatabase(DataPath(sp, "state.sqlite")));
-        services.AddSingleton(sp => new DuckDbEventStore(DataPath(sp, "events.duckdb"),
-            sp.GetRequiredService<IOptions<LodestarOptions>>().Value.DuckDbMemoryLimit));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<LodestarOptions>>().Value;
+            return new DuckDbEventStore(DataPath(sp, "events.duckdb"), options.DuckDbMemoryLimit, options.DuckDbCheckpointThreshold);
+        });
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAppStore, SqliteAppStore>();
         services.AddSingleton<IIdentityStore, SqliteIdentityStore>();

@@ -14,6 +14,12 @@ public sealed class LodestarOptions
     /// <summary>Memory DuckDB may use for its buffers (it spills to disk beyond). Default <c>1GB</c>.</summary>
     public string DuckDbMemoryLimit { get; set; } = "1GB";
 
+    /// <summary>
+    /// DuckDB's write-ahead log size at which it checkpoints (writes appended rows, compressed, into the file). Larger
+    /// checkpoints less often (cheaper appends); smaller keeps fewer appended rows in memory. Default <c>256MB</c>.
+    /// </summary>
+    public string DuckDbCheckpointThreshold { get; set; } = "256MB";
+
     /// <summary>How long a profile read waits for the profile projector to include the newest events.</summary>
     public TimeSpan ProfileReadWait { get; set; } = TimeSpan.FromSeconds(5);
 }
