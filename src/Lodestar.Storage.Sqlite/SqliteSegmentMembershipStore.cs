@@ -141,88 +141,51 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         using var transaction = connection.BeginTransaction();
         if (changes.Count > 0)
         {
-            var list = changes as IReadOnlyList<SegmentMembershipChange> ?? [.. changes];
-            // (WHERE true: an upsert after INSERT … SELECT needs it, or the parser takes ON CONFLICT for a join's.)
-            using var enter = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at)
-                SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($rows) WHERE true
+            // One prepared statement per kind, run once per row with bound parameters (each row is a primary-key search).
+            using var enter = new RowStatement(connection, """
+                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
                 """);
-            using var leave = new RowsStatement(connection, transaction, """
-                DELETE FROM segment_members WHERE (app_id, person_id, segment_id) IN (SELECT value->>0, value->>1, value->>2 FROM json_each($rows))
+            using var leave = new RowStatement(connection, "DELETE FROM segment_members WHERE app_id = ?1 AND person_id = ?2 AND segment_id = ?3");
+            using var history = new RowStatement(connection, """
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES (?1, ?2, ?3, ?4, ?5)
                 """);
-            using var history = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at)
-                SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each($rows) ORDER BY key
-                """);
-            // (The subquery form lets SQLite search the primary key for each row; a bare IN (…) scans the table.)
-            // The changes of one commit folded per membership, so entries and exits go many rows per statement however
-            // they interleave: a row is deleted when the membership was left at some point in the commit, then
-            // inserted when it was entered after its last exit, with the time of the first such entry (an entry of a
-            // membership already present keeps its time). That ends as applying the changes one by one in order does.
-            var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(list.Count);
-            foreach (var change in list)
+            // The changes of one commit folded per membership: a row is deleted when the membership was left at some
+            // point in the commit, then inserted when it was entered after its last exit, with the time of the first
+            // such entry (an entry of a membership already present keeps its time). That ends as applying the changes
+            // one by one in order does, with one statement per membership that changed.
+            var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(changes.Count);
+            foreach (var change in changes)
             {
                 var key = (change.AppId, change.SegmentId, change.PersonId);
                 var state = folded.GetValueOrDefault(key);
                 folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
             }
 
-            var deletes = new List<(string App, string Segment, string Person)>();
-            var inserts = new List<(string App, string Segment, string Person, DateTimeOffset At)>();
             foreach (var (key, state) in folded)
             {
-                if (state.Delete) deletes.Add(key);
-                if (state.Insert is { } at) inserts.Add((key.App, key.Segment, key.Person, at));
+                if (state.Delete) leave.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Run();
+                if (state.Insert is { } at) enter.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Bind(4, at).Run();
             }
 
-            leave.Execute(deletes, static (w, row) =>
+            foreach (var change in changes)
             {
-                w.WriteStringValue(row.App);
-                w.WriteStringValue(row.Person);
-                w.WriteStringValue(row.Segment);
-            });
-            enter.Execute(inserts, static (w, row) =>
-            {
-                w.WriteStringValue(row.App);
-                w.WriteStringValue(row.Person);
-                w.WriteStringValue(row.Segment);
-                RowsStatement.WriteTime(w, row.At);
-            });
-            history.Execute(list, static (w, change) =>
-            {
-                w.WriteStringValue(change.AppId);
-                w.WriteStringValue(change.SegmentId);
-                w.WriteStringValue(change.PersonId);
-                w.WriteNumberValue(change.Entered ? 1 : 0);
-                RowsStatement.WriteTime(w, change.At);
-            });
+                history.Bind(1, change.AppId).Bind(2, change.SegmentId).Bind(3, change.PersonId).Bind(4, change.Entered ? 1 : 0).Bind(5, change.At).Run();
+            }
         }
 
         if (timers.Count > 0)
         {
-            using var set = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_timers (app_id, person_id, due_at)
-                SELECT value->>0, value->>1, value->>2 FROM json_each($rows) WHERE true
+            using var set = new RowStatement(connection, """
+                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES (?1, ?2, ?3)
                 ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
                 """);
-            using var remove = new RowsStatement(connection, transaction, """
-                DELETE FROM segment_timers WHERE (app_id, person_id) IN (SELECT value->>0, value->>1 FROM json_each($rows))
-                """);
-            // One row per person in a commit (the router keys them by person), so the order between the two does not matter.
-            var due = timers.Where(t => t.DueAt is not null).ToList();
-            var none = timers.Where(t => t.DueAt is null).ToList();
-            set.Execute(due, static (w, timer) =>
+            using var remove = new RowStatement(connection, "DELETE FROM segment_timers WHERE app_id = ?1 AND person_id = ?2");
+            foreach (var timer in timers)
             {
-                w.WriteStringValue(timer.AppId);
-                w.WriteStringValue(timer.PersonId);
-                RowsStatement.WriteTime(w, timer.DueAt!.Value);
-            });
-            remove.Execute(none, static (w, timer) =>
-            {
-                w.WriteStringValue(timer.AppId);
-                w.WriteStringValue(timer.PersonId);
-            });
+                if (timer.DueAt is { } due) set.Bind(1, timer.AppId).Bind(2, timer.PersonId).Bind(3, due).Run();
+                else remove.Bind(1, timer.AppId).Bind(2, timer.PersonId).Run();
+            }
         }
 
         if (cursor is { } value)
