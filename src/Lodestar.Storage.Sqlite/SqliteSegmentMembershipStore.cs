@@ -5,11 +5,13 @@ using Microsoft.Data.Sqlite;
 namespace Lodestar.Storage.Sqlite;
 
 /// <summary>Real-time segment memberships, their history, re-evaluation timers and the engine's cursor, in SQLite.</summary>
-public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
+public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly Lock _erasedGate = new();
     private readonly HashSet<(string App, string Person)> _erased = [];
+    // The commits' connection, opened at the first commit (guarded by _erasedGate, as every commit is).
+    private Writer? _writer;
 
     public SqliteSegmentMembershipStore(SqliteDatabase database)
     {
@@ -137,68 +139,129 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     private void CommitUnguarded(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
     {
         if (changes.Count == 0 && timers.Count == 0 && cursor is null) return;
-        using var connection = _database.Open();
-        using var transaction = connection.BeginTransaction();
-        if (changes.Count > 0)
+        _writer ??= new Writer(_database);
+        try
         {
-            // One prepared statement per kind, run once per row with bound parameters (each row is a primary-key search).
-            using var enter = new RowStatement(connection, """
-                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at) VALUES (?1, ?2, ?3, ?4)
-                ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
-                """);
-            using var leave = new RowStatement(connection, "DELETE FROM segment_members WHERE app_id = ?1 AND person_id = ?2 AND segment_id = ?3");
-            using var history = new RowStatement(connection, """
-                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES (?1, ?2, ?3, ?4, ?5)
-                """);
-            // The changes of one commit folded per membership: a row is deleted when the membership was left at some
-            // point in the commit, then inserted when it was entered after its last exit, with the time of the first
-            // such entry (an entry of a membership already present keeps its time). That ends as applying the changes
-            // one by one in order does, with one statement per membership that changed.
-            var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(changes.Count);
-            foreach (var change in changes)
-            {
-                var key = (change.AppId, change.SegmentId, change.PersonId);
-                var state = folded.GetValueOrDefault(key);
-                folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
-            }
+            _writer.Commit(changes, timers, cursor);
+        }
+        catch
+        {
+            // The next commit starts over on a fresh connection (this one may be what failed).
+            _writer.Dispose();
+            _writer = null;
+            throw;
+        }
+    }
 
-            foreach (var (key, state) in folded)
-            {
-                if (state.Delete) leave.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Run();
-                if (state.Insert is { } at) enter.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Bind(4, at).Run();
-            }
+    public void Dispose()
+    {
+        lock (_erasedGate)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+    }
 
-            foreach (var change in changes)
+    /// <summary>
+    /// The connection every commit goes through (commits are serialised by the store's lock), kept open with its
+    /// statements prepared and its page cache: a commit touches rows of persons all over the membership table, and
+    /// a pooled connection's small cache read most of its pages again each time.
+    /// </summary>
+    private sealed class Writer : IDisposable
+    {
+        // Pages of this connection's cache, at most (SQLite's unit: negative is KiB); memory is taken as pages are read.
+        private const int CacheKib = 65_536;
+
+        private readonly SqliteConnection _connection;
+        private readonly RowStatement _enter;
+        private readonly RowStatement _leave;
+        private readonly RowStatement _history;
+        private readonly RowStatement _setTimer;
+        private readonly RowStatement _removeTimer;
+        private readonly RowStatement _cursor;
+
+        public Writer(SqliteDatabase database)
+        {
+            _connection = database.Open();
+            try
             {
-                history.Bind(1, change.AppId).Bind(2, change.SegmentId).Bind(3, change.PersonId).Bind(4, change.Entered ? 1 : 0).Bind(5, change.At).Run();
+                SqliteDatabase.Execute(_connection, $"PRAGMA cache_size = -{CacheKib}");
+                // One prepared statement per kind, run once per row with bound parameters (each row a primary-key search).
+                _enter = new RowStatement(_connection, """
+                    INSERT INTO segment_members (app_id, person_id, segment_id, entered_at) VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
+                    """);
+                _leave = new RowStatement(_connection, "DELETE FROM segment_members WHERE app_id = ?1 AND person_id = ?2 AND segment_id = ?3");
+                _history = new RowStatement(_connection, """
+                    INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                    """);
+                _setTimer = new RowStatement(_connection, """
+                    INSERT INTO segment_timers (app_id, person_id, due_at) VALUES (?1, ?2, ?3)
+                    ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
+                    """);
+                _removeTimer = new RowStatement(_connection, "DELETE FROM segment_timers WHERE app_id = ?1 AND person_id = ?2");
+                _cursor = new RowStatement(_connection, """
+                    INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', ?1)
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                    """);
+            }
+            catch
+            {
+                Dispose();
+                throw;
             }
         }
 
-        if (timers.Count > 0)
+        public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
         {
-            using var set = new RowStatement(connection, """
-                INSERT INTO segment_timers (app_id, person_id, due_at) VALUES (?1, ?2, ?3)
-                ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
-                """);
-            using var remove = new RowStatement(connection, "DELETE FROM segment_timers WHERE app_id = ?1 AND person_id = ?2");
+            using var transaction = _connection.BeginTransaction();
+            if (changes.Count > 0)
+            {
+                // The changes of one commit folded per membership: a row is deleted when the membership was left at some
+                // point in the commit, then inserted when it was entered after its last exit, with the time of the first
+                // such entry (an entry of a membership already present keeps its time). That ends as applying the changes
+                // one by one in order does, with one statement per membership that changed.
+                var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(changes.Count);
+                foreach (var change in changes)
+                {
+                    var key = (change.AppId, change.SegmentId, change.PersonId);
+                    var state = folded.GetValueOrDefault(key);
+                    folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
+                }
+
+                foreach (var (key, state) in folded)
+                {
+                    if (state.Delete) _leave.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Run();
+                    if (state.Insert is { } at) _enter.Bind(1, key.App).Bind(2, key.Person).Bind(3, key.Segment).Bind(4, at).Run();
+                }
+
+                foreach (var change in changes)
+                {
+                    _history.Bind(1, change.AppId).Bind(2, change.SegmentId).Bind(3, change.PersonId).Bind(4, change.Entered ? 1 : 0).Bind(5, change.At).Run();
+                }
+            }
+
             foreach (var timer in timers)
             {
-                if (timer.DueAt is { } due) set.Bind(1, timer.AppId).Bind(2, timer.PersonId).Bind(3, due).Run();
-                else remove.Bind(1, timer.AppId).Bind(2, timer.PersonId).Run();
+                if (timer.DueAt is { } due) _setTimer.Bind(1, timer.AppId).Bind(2, timer.PersonId).Bind(3, due).Run();
+                else _removeTimer.Bind(1, timer.AppId).Bind(2, timer.PersonId).Run();
             }
+
+            if (cursor is { } value) _cursor.Bind(1, value.ToString(CultureInfo.InvariantCulture)).Run();
+            transaction.Commit();
         }
 
-        if (cursor is { } value)
+        public void Dispose()
         {
-            using var command = Command(connection, transaction, """
-                INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', $value)
-                ON CONFLICT (name) DO UPDATE SET value = excluded.value
-                """);
-            command.Parameters["$value"].Value = value.ToString(CultureInfo.InvariantCulture);
-            command.ExecuteNonQuery();
+            // Statements first: a connection with statements still prepared on it cannot close.
+            _enter?.Dispose();
+            _leave?.Dispose();
+            _history?.Dispose();
+            _setTimer?.Dispose();
+            _removeTimer?.Dispose();
+            _cursor?.Dispose();
+            _connection.Dispose();
         }
-
-        transaction.Commit();
     }
 
     public IReadOnlyList<SegmentTimer> DueTimers(DateTimeOffset now, int limit)
