@@ -53,5 +53,18 @@ internal sealed class RowStatement : IDisposable
         if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc == raw.SQLITE_ROW ? raw.SQLITE_MISUSE : reset, _db);
     }
 
+    /// <summary>Runs a query with the values bound since the last run: the first column of its first row, if it has one.</summary>
+    public long? RunForInt64()
+    {
+        int rc = raw.sqlite3_step(_statement);
+        long? value = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_statement, 0) : null;
+        int reset = raw.sqlite3_reset(_statement);
+        if (rc is not (raw.SQLITE_ROW or raw.SQLITE_DONE)) SqliteException.ThrowExceptionForRC(reset, _db);
+        return value;
+    }
+
+    /// <summary>The row id of the last row this connection inserted.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
+
     public void Dispose() => _statement.Dispose();
 }
