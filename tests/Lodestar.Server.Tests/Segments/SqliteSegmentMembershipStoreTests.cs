@@ -173,6 +173,19 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
     }
 
     [Fact]
+    public void Empty_ids_are_stored_as_empty_texts()
+    {
+        using var store = new SqliteSegmentMembershipStore(new SqliteDatabase(Path.Combine(_dir, "empty.sqlite")));
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        store.Commit([new SegmentMembershipChange("", "", "", true, at), new SegmentMembershipChange("", "s", "", true, at)], [new SegmentTimer("", "", at)], 1);
+
+        Assert.Equal(["", "s"], store.Memberships("", "").Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([""], store.Members("", ""));
+        Assert.Equal(2, store.History("", "").Count);
+        Assert.Equal([new SegmentTimer("", "", at)], store.DueTimers(at, 10));
+    }
+
+    [Fact]
     public void A_file_of_the_text_keyed_layout_is_migrated_to_integer_keys_and_an_erasure_leaves_no_trace_of_the_person()
     {
         string path = Path.Combine(_dir, "text.sqlite");
