@@ -5,11 +5,13 @@ using Microsoft.Data.Sqlite;
 namespace Lodestar.Storage.Sqlite;
 
 /// <summary>Real-time segment memberships, their history, re-evaluation timers and the engine's cursor, in SQLite.</summary>
-public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
+public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly Lock _erasedGate = new();
     private readonly HashSet<(string App, string Person)> _erased = [];
+    // The commits' connection, opened at the first commit (guarded by _erasedGate, as every commit is).
+    private Writer? _writer;
 
     public SqliteSegmentMembershipStore(SqliteDatabase database)
     {
@@ -17,18 +19,31 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         // Layout for the engine's commits, which touch rows of persons all over the key space at every step: one B-tree
-        // per table that readers need, none more. Current memberships are keyed by person (the grains and the users API
-        // read a person's memberships; listing a segment's members, done when a segment is deleted, scans). The history
-        // is append-only in commit order with no index: its readers (a person's history, erasure) are rare and scan,
+        // per table that readers need, none more, and rows as small as they can be. Current memberships are integer
+        // pairs keyed by person (the grains and the users API read a person's memberships; listing a segment's members,
+        // done when a segment is deleted, scans), the person and segment ids stored once each beside them; a commit
+        // rewrites every page holding a row it changes, so small rows are fewer pages to write. The history is
+        // append-only in commit order with no index: its readers (a person's history, erasure) are rare and scan,
         // where an index by person made every commit dirty nearly every page of that index.
-        MigrateMembersToPersonKey(connection, transaction);
+        bool textLayout = MoveTextMembersAside(connection, transaction);
         SqliteDatabase.Execute(connection, """
-            CREATE TABLE IF NOT EXISTS segment_members (
+            CREATE TABLE IF NOT EXISTS segment_member_persons (
+                key INTEGER PRIMARY KEY,
                 app_id TEXT NOT NULL,
                 person_id TEXT NOT NULL,
+                UNIQUE (app_id, person_id)
+            );
+            CREATE TABLE IF NOT EXISTS segment_member_segments (
+                key INTEGER PRIMARY KEY,
+                app_id TEXT NOT NULL,
                 segment_id TEXT NOT NULL,
-                entered_at TEXT NOT NULL,
-                PRIMARY KEY (app_id, person_id, segment_id)
+                UNIQUE (app_id, segment_id)
+            );
+            CREATE TABLE IF NOT EXISTS segment_members (
+                person_key INTEGER NOT NULL,
+                segment_key INTEGER NOT NULL,
+                entered_at INTEGER NOT NULL,
+                PRIMARY KEY (person_key, segment_key)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS segment_member_history (
                 id INTEGER PRIMARY KEY,
@@ -53,32 +68,46 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
                 PRIMARY KEY (app_id, segment_id)
             ) WITHOUT ROWID;
             """, transaction);
+        if (textLayout) MigrateTextMembers(connection, transaction);
         transaction.Commit();
     }
 
     /// <summary>
-    /// Files written before the person key keep memberships under (app, segment, person) with a second index by
-    /// (app, person): their rows move to the person-keyed table, in the transaction that creates it.
+    /// Files written before the integer keys hold memberships as text rows (app, person, segment, entry time), keyed by
+    /// person or, before that, by segment with a second index by person: that table is renamed aside for
+    /// <see cref="MigrateTextMembers"/>, in the transaction that creates the new one. Whether it was.
     /// </summary>
-    private static void MigrateMembersToPersonKey(SqliteConnection connection, SqliteTransaction transaction)
+    private static bool MoveTextMembersAside(SqliteConnection connection, SqliteTransaction transaction)
     {
         using var probe = connection.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'segment_members_person'";
-        if (probe.ExecuteScalar() is null) return;
+        probe.CommandText = "SELECT count(*) FROM pragma_table_info('segment_members') WHERE name = 'app_id'";
+        if ((long)probe.ExecuteScalar()! == 0) return false;
         SqliteDatabase.Execute(connection, """
-            CREATE TABLE segment_members_by_person (
-                app_id TEXT NOT NULL,
-                person_id TEXT NOT NULL,
-                segment_id TEXT NOT NULL,
-                entered_at TEXT NOT NULL,
-                PRIMARY KEY (app_id, person_id, segment_id)
-            ) WITHOUT ROWID;
-            INSERT INTO segment_members_by_person (app_id, person_id, segment_id, entered_at)
-                SELECT app_id, person_id, segment_id, entered_at FROM segment_members ORDER BY app_id, person_id, segment_id;
-            DROP TABLE segment_members;
-            ALTER TABLE segment_members_by_person RENAME TO segment_members;
+            DROP INDEX IF EXISTS segment_members_person;
+            ALTER TABLE segment_members RENAME TO segment_members_text;
             """, transaction);
+        return true;
+    }
+
+    /// <summary>The text rows moved aside by <see cref="MoveTextMembersAside"/> written as keyed rows, then dropped.</summary>
+    private static void MigrateTextMembers(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT app_id, person_id, segment_id, entered_at FROM segment_members_text ORDER BY app_id, person_id, segment_id";
+        using var keys = new Keys(connection);
+        using var insert = new RowStatement(connection, "INSERT INTO segment_members (person_key, segment_key, entered_at) VALUES (?1, ?2, ?3)");
+        using (var reader = read.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                string app = reader.GetString(0);
+                insert.Bind(1, keys.Person(app, reader.GetString(1))).Bind(2, keys.Segment(app, reader.GetString(2))).Bind(3, Time(reader.GetString(3)).UtcTicks).Run();
+            }
+        }
+
+        SqliteDatabase.Execute(connection, "DROP TABLE segment_members_text", transaction);
     }
 
     public long Cursor
@@ -96,12 +125,18 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT segment_id, entered_at FROM segment_members WHERE app_id = $app AND person_id = $person";
+        command.CommandText = """
+            SELECT s.segment_id, m.entered_at
+            FROM segment_member_persons p
+            JOIN segment_members m ON m.person_key = p.key
+            JOIN segment_member_segments s ON s.key = m.segment_key
+            WHERE p.app_id = $app AND p.person_id = $person
+            """;
         command.Parameters.AddWithValue("$app", appId);
         command.Parameters.AddWithValue("$person", personId);
         using var reader = command.ExecuteReader();
         var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        while (reader.Read()) result[reader.GetString(0)] = Time(reader.GetString(1));
+        while (reader.Read()) result[reader.GetString(0)] = new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero);
         return result;
     }
 
@@ -109,7 +144,14 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT person_id FROM segment_members WHERE app_id = $app AND segment_id = $segment ORDER BY person_id";
+        command.CommandText = """
+            SELECT p.person_id
+            FROM segment_member_segments s
+            JOIN segment_members m ON m.segment_key = s.key
+            JOIN segment_member_persons p ON p.key = m.person_key
+            WHERE s.app_id = $app AND s.segment_id = $segment
+            ORDER BY p.person_id
+            """;
         command.Parameters.AddWithValue("$app", appId);
         command.Parameters.AddWithValue("$segment", segmentId);
         using var reader = command.ExecuteReader();
@@ -137,105 +179,191 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     private void CommitUnguarded(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
     {
         if (changes.Count == 0 && timers.Count == 0 && cursor is null) return;
-        using var connection = _database.Open();
-        using var transaction = connection.BeginTransaction();
-        if (changes.Count > 0)
+        _writer ??= new Writer(_database);
+        try
         {
-            var list = changes as IReadOnlyList<SegmentMembershipChange> ?? [.. changes];
-            // (WHERE true: an upsert after INSERT … SELECT needs it, or the parser takes ON CONFLICT for a join's.)
-            using var enter = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_members (app_id, person_id, segment_id, entered_at)
-                SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($rows) WHERE true
-                ON CONFLICT (app_id, person_id, segment_id) DO NOTHING
-                """);
-            using var leave = new RowsStatement(connection, transaction, """
-                DELETE FROM segment_members WHERE (app_id, person_id, segment_id) IN (SELECT value->>0, value->>1, value->>2 FROM json_each($rows))
-                """);
-            using var history = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at)
-                SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each($rows) ORDER BY key
-                """);
-            // (The subquery form lets SQLite search the primary key for each row; a bare IN (…) scans the table.)
-            // The changes of one commit folded per membership, so entries and exits go many rows per statement however
-            // they interleave: a row is deleted when the membership was left at some point in the commit, then
-            // inserted when it was entered after its last exit, with the time of the first such entry (an entry of a
-            // membership already present keeps its time). That ends as applying the changes one by one in order does.
-            var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(list.Count);
-            foreach (var change in list)
+            _writer.Commit(changes, timers, cursor);
+        }
+        catch
+        {
+            // The next commit starts over on a fresh connection (this one may be what failed).
+            _writer.Dispose();
+            _writer = null;
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_erasedGate)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+    }
+
+    /// <summary>
+    /// The integer keys of persons and segments in the membership table, each found or added once per use (the caller's
+    /// transaction on <c>connection</c> holds the rows it adds). <see cref="Clear"/> forgets the keys seen, so that none
+    /// found in a transaction that rolled back is used after it.
+    /// </summary>
+    private sealed class Keys : IDisposable
+    {
+        private readonly RowStatement _findPerson;
+        private readonly RowStatement _addPerson;
+        private readonly RowStatement _findSegment;
+        private readonly RowStatement _addSegment;
+        private readonly Dictionary<(string App, string Person), long> _persons = [];
+        private readonly Dictionary<(string App, string Segment), long> _segments = [];
+
+        public Keys(SqliteConnection connection)
+        {
+            _findPerson = new RowStatement(connection, "SELECT key FROM segment_member_persons WHERE app_id = ?1 AND person_id = ?2");
+            _addPerson = new RowStatement(connection, "INSERT INTO segment_member_persons (app_id, person_id) VALUES (?1, ?2)");
+            _findSegment = new RowStatement(connection, "SELECT key FROM segment_member_segments WHERE app_id = ?1 AND segment_id = ?2");
+            _addSegment = new RowStatement(connection, "INSERT INTO segment_member_segments (app_id, segment_id) VALUES (?1, ?2)");
+        }
+
+        public long Person(string app, string person)
+        {
+            if (_persons.TryGetValue((app, person), out long key)) return key;
+            return _persons[(app, person)] = Find(_findPerson, _addPerson, app, person);
+        }
+
+        public long Segment(string app, string segment)
+        {
+            if (_segments.TryGetValue((app, segment), out long key)) return key;
+            return _segments[(app, segment)] = Find(_findSegment, _addSegment, app, segment);
+        }
+
+        public void Clear()
+        {
+            _persons.Clear();
+            _segments.Clear();
+        }
+
+        private static long Find(RowStatement find, RowStatement add, string app, string id)
+        {
+            if (find.Bind(1, app).Bind(2, id).RunForInt64() is { } key) return key;
+            add.Bind(1, app).Bind(2, id).Run();
+            return add.LastInsertRowId;
+        }
+
+        public void Dispose()
+        {
+            _findPerson.Dispose();
+            _addPerson.Dispose();
+            _findSegment.Dispose();
+            _addSegment.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The connection every commit goes through (commits are serialised by the store's lock), kept open with its
+    /// statements prepared and its page cache: a commit touches rows of persons all over the membership table, and
+    /// a pooled connection's small cache read most of its pages again each time.
+    /// </summary>
+    private sealed class Writer : IDisposable
+    {
+        // Pages of this connection's cache, at most (SQLite's unit: negative is KiB); memory is taken as pages are read.
+        private const int CacheKib = 65_536;
+
+        private readonly SqliteConnection _connection;
+        private readonly Keys _keys;
+        private readonly RowStatement _enter;
+        private readonly RowStatement _leave;
+        private readonly RowStatement _history;
+        private readonly RowStatement _setTimer;
+        private readonly RowStatement _removeTimer;
+        private readonly RowStatement _cursor;
+
+        public Writer(SqliteDatabase database)
+        {
+            _connection = database.Open();
+            try
             {
-                var key = (change.AppId, change.SegmentId, change.PersonId);
-                var state = folded.GetValueOrDefault(key);
-                folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
+                SqliteDatabase.Execute(_connection, $"PRAGMA cache_size = -{CacheKib}");
+                _keys = new Keys(_connection);
+                // One prepared statement per kind, run once per row with bound parameters (each row a primary-key search).
+                _enter = new RowStatement(_connection, """
+                    INSERT INTO segment_members (person_key, segment_key, entered_at) VALUES (?1, ?2, ?3)
+                    ON CONFLICT (person_key, segment_key) DO NOTHING
+                    """);
+                _leave = new RowStatement(_connection, "DELETE FROM segment_members WHERE person_key = ?1 AND segment_key = ?2");
+                _history = new RowStatement(_connection, """
+                    INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                    """);
+                _setTimer = new RowStatement(_connection, """
+                    INSERT INTO segment_timers (app_id, person_id, due_at) VALUES (?1, ?2, ?3)
+                    ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
+                    """);
+                _removeTimer = new RowStatement(_connection, "DELETE FROM segment_timers WHERE app_id = ?1 AND person_id = ?2");
+                _cursor = new RowStatement(_connection, """
+                    INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', ?1)
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                    """);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+        {
+            using var transaction = _connection.BeginTransaction();
+            if (changes.Count > 0)
+            {
+                // The changes of one commit folded per membership: a row is deleted when the membership was left at some
+                // point in the commit, then inserted when it was entered after its last exit, with the time of the first
+                // such entry (an entry of a membership already present keeps its time). That ends as applying the changes
+                // one by one in order does, with one statement per membership that changed.
+                var folded = new Dictionary<(string App, string Segment, string Person), (bool Delete, DateTimeOffset? Insert)>(changes.Count);
+                foreach (var change in changes)
+                {
+                    var key = (change.AppId, change.SegmentId, change.PersonId);
+                    var state = folded.GetValueOrDefault(key);
+                    folded[key] = change.Entered ? (state.Delete, state.Insert ?? change.At) : (true, null);
+                }
+
+                // The keys of this commit's persons and segments, found (or added) once each per commit.
+                _keys.Clear();
+                foreach (var (key, state) in folded)
+                {
+                    long person = _keys.Person(key.App, key.Person), segment = _keys.Segment(key.App, key.Segment);
+                    if (state.Delete) _leave.Bind(1, person).Bind(2, segment).Run();
+                    if (state.Insert is { } at) _enter.Bind(1, person).Bind(2, segment).Bind(3, at.UtcTicks).Run();
+                }
+
+                foreach (var change in changes)
+                {
+                    _history.Bind(1, change.AppId).Bind(2, change.SegmentId).Bind(3, change.PersonId).Bind(4, change.Entered ? 1 : 0).Bind(5, change.At).Run();
+                }
             }
 
-            var deletes = new List<(string App, string Segment, string Person)>();
-            var inserts = new List<(string App, string Segment, string Person, DateTimeOffset At)>();
-            foreach (var (key, state) in folded)
+            foreach (var timer in timers)
             {
-                if (state.Delete) deletes.Add(key);
-                if (state.Insert is { } at) inserts.Add((key.App, key.Segment, key.Person, at));
+                if (timer.DueAt is { } due) _setTimer.Bind(1, timer.AppId).Bind(2, timer.PersonId).Bind(3, due).Run();
+                else _removeTimer.Bind(1, timer.AppId).Bind(2, timer.PersonId).Run();
             }
 
-            leave.Execute(deletes, static (w, row) =>
-            {
-                w.WriteStringValue(row.App);
-                w.WriteStringValue(row.Person);
-                w.WriteStringValue(row.Segment);
-            });
-            enter.Execute(inserts, static (w, row) =>
-            {
-                w.WriteStringValue(row.App);
-                w.WriteStringValue(row.Person);
-                w.WriteStringValue(row.Segment);
-                RowsStatement.WriteTime(w, row.At);
-            });
-            history.Execute(list, static (w, change) =>
-            {
-                w.WriteStringValue(change.AppId);
-                w.WriteStringValue(change.SegmentId);
-                w.WriteStringValue(change.PersonId);
-                w.WriteNumberValue(change.Entered ? 1 : 0);
-                RowsStatement.WriteTime(w, change.At);
-            });
+            if (cursor is { } value) _cursor.Bind(1, value.ToString(CultureInfo.InvariantCulture)).Run();
+            transaction.Commit();
         }
 
-        if (timers.Count > 0)
+        public void Dispose()
         {
-            using var set = new RowsStatement(connection, transaction, """
-                INSERT INTO segment_timers (app_id, person_id, due_at)
-                SELECT value->>0, value->>1, value->>2 FROM json_each($rows) WHERE true
-                ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
-                """);
-            using var remove = new RowsStatement(connection, transaction, """
-                DELETE FROM segment_timers WHERE (app_id, person_id) IN (SELECT value->>0, value->>1 FROM json_each($rows))
-                """);
-            // One row per person in a commit (the router keys them by person), so the order between the two does not matter.
-            var due = timers.Where(t => t.DueAt is not null).ToList();
-            var none = timers.Where(t => t.DueAt is null).ToList();
-            set.Execute(due, static (w, timer) =>
-            {
-                w.WriteStringValue(timer.AppId);
-                w.WriteStringValue(timer.PersonId);
-                RowsStatement.WriteTime(w, timer.DueAt!.Value);
-            });
-            remove.Execute(none, static (w, timer) =>
-            {
-                w.WriteStringValue(timer.AppId);
-                w.WriteStringValue(timer.PersonId);
-            });
+            // Statements first: a connection with statements still prepared on it cannot close.
+            _keys?.Dispose();
+            _enter?.Dispose();
+            _leave?.Dispose();
+            _history?.Dispose();
+            _setTimer?.Dispose();
+            _removeTimer?.Dispose();
+            _cursor?.Dispose();
+            _connection.Dispose();
         }
-
-        if (cursor is { } value)
-        {
-            using var command = Command(connection, transaction, """
-                INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', $value)
-                ON CONFLICT (name) DO UPDATE SET value = excluded.value
-                """);
-            command.Parameters["$value"].Value = value.ToString(CultureInfo.InvariantCulture);
-            command.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
     }
 
     public IReadOnlyList<SegmentTimer> DueTimers(DateTimeOffset now, int limit)
@@ -331,9 +459,15 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore
     {
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        foreach (string table in new[] { "segment_members", "segment_member_history", "segment_timers" })
+        foreach (string sql in new[]
         {
-            using var command = Command(connection, transaction, $"DELETE FROM {table} WHERE app_id = $app AND person_id = $person");
+            "DELETE FROM segment_members WHERE person_key = (SELECT key FROM segment_member_persons WHERE app_id = $app AND person_id = $person)",
+            "DELETE FROM segment_member_persons WHERE app_id = $app AND person_id = $person",
+            "DELETE FROM segment_member_history WHERE app_id = $app AND person_id = $person",
+            "DELETE FROM segment_timers WHERE app_id = $app AND person_id = $person",
+        })
+        {
+            using var command = Command(connection, transaction, sql);
             command.Parameters["$app"].Value = appId;
             command.Parameters["$person"].Value = personId;
             command.ExecuteNonQuery();

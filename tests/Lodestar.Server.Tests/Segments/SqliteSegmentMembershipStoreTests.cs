@@ -6,10 +6,10 @@ using Microsoft.Data.Sqlite;
 namespace Lodestar.Server.Tests.Segments;
 
 /// <summary>
-/// The membership store's commits (many rows per statement) against an in-memory model applying the same changes one
-/// by one: random commits of up to 300 changes over few keys (every fifth up to 2,500, so the statements' chunks of 1,024
-/// rows are crossed), one commit often entering and leaving the same membership, and ids with quotes, backslashes and
-/// non-ASCII characters (the rows go to SQLite as JSON).
+/// The membership store's commits (changes folded per membership, persons and segments under integer keys) against an
+/// in-memory model applying the same changes one by one: random commits of up to 300 changes over few keys (every fifth
+/// up to 2,500), one commit often entering and leaving the same membership, and ids with quotes, backslashes and
+/// non-ASCII characters.
 /// </summary>
 public sealed class SqliteSegmentMembershipStoreTests : IDisposable
 {
@@ -170,6 +170,88 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
         Assert.Empty(reopened.History("a", "p1"));
         Assert.Single(reopened.History("b", "p1"));
         Assert.Equal(["p2"], reopened.Members("a", "s1"));
+    }
+
+    [Fact]
+    public void Empty_ids_are_stored_as_empty_texts()
+    {
+        using var store = new SqliteSegmentMembershipStore(new SqliteDatabase(Path.Combine(_dir, "empty.sqlite")));
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        store.Commit([new SegmentMembershipChange("", "", "", true, at), new SegmentMembershipChange("", "s", "", true, at)], [new SegmentTimer("", "", at)], 1);
+
+        Assert.Equal(["", "s"], store.Memberships("", "").Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([""], store.Members("", ""));
+        Assert.Equal(2, store.History("", "").Count);
+        Assert.Equal([new SegmentTimer("", "", at)], store.DueTimers(at, 10));
+    }
+
+    [Fact]
+    public void A_file_of_the_text_keyed_layout_is_migrated_to_integer_keys_and_an_erasure_leaves_no_trace_of_the_person()
+    {
+        string path = Path.Combine(_dir, "text.sqlite");
+        var database = new SqliteDatabase(path);
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        string odd = "p\"1\\é✓";
+        // The layout keyed by person with text columns, as the store created it before the integer keys.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE segment_members (
+                    app_id TEXT NOT NULL, person_id TEXT NOT NULL, segment_id TEXT NOT NULL, entered_at TEXT NOT NULL,
+                    PRIMARY KEY (app_id, person_id, segment_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE segment_member_history (
+                    id INTEGER PRIMARY KEY, app_id TEXT NOT NULL, segment_id TEXT NOT NULL, person_id TEXT NOT NULL,
+                    entered INTEGER NOT NULL, at TEXT NOT NULL
+                );
+                INSERT INTO segment_members VALUES
+                    ('a', $odd, 's1', '2026-03-01T12:00:00.1234567Z'), ('a', $odd, 's2', '2026-03-01T12:00:01.0000000Z'),
+                    ('a', 'p2', 's1', '2026-03-01T12:00:02.0000000Z'), ('b', $odd, 's1', '2026-03-01T12:00:03.0000000Z');
+                INSERT INTO segment_member_history (app_id, segment_id, person_id, entered, at) VALUES
+                    ('a', 's1', $odd, 1, '2026-03-01T12:00:00.1234567Z'), ('a', 's2', $odd, 1, '2026-03-01T12:00:01.0000000Z');
+                """;
+            command.Parameters.AddWithValue("$odd", odd);
+            command.ExecuteNonQuery();
+        }
+
+        var store = new SqliteSegmentMembershipStore(database);
+
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at.AddTicks(1_234_567), ["s2"] = at.AddSeconds(1) }, store.Memberships("a", odd));
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at.AddSeconds(3) }, store.Memberships("b", odd));
+        Assert.Equal([odd, "p2"], store.Members("a", "s1"));
+        Assert.Equal([odd], store.Members("b", "s1"));
+        Assert.Empty(store.Members("b", "s2"));
+        store.Commit([new SegmentMembershipChange("a", "s1", odd, false, at.AddSeconds(5)), new SegmentMembershipChange("a", "s3", "p2", true, at.AddSeconds(6))], [], 3);
+        store.Dispose();
+
+        var reopened = new SqliteSegmentMembershipStore(database);
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s2"] = at.AddSeconds(1) }, reopened.Memberships("a", odd));
+        Assert.Equal(new Dictionary<string, DateTimeOffset> { ["s1"] = at.AddSeconds(2), ["s3"] = at.AddSeconds(6) }, reopened.Memberships("a", "p2"));
+        Assert.Equal(3, reopened.History("a", odd).Count);
+        Assert.Equal(3, reopened.Cursor);
+
+        reopened.Erase("a", odd);
+        Assert.Empty(reopened.Memberships("a", odd));
+        Assert.Empty(reopened.History("a", odd));
+        Assert.Equal(["p2"], reopened.Members("a", "s1"));
+        // The other app's person of the same id is another person.
+        Assert.Equal(["s1"], reopened.Memberships("b", odd).Keys);
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT (SELECT count(*) FROM segment_member_persons WHERE app_id = 'a' AND person_id = $odd)
+                     + (SELECT count(*) FROM segment_member_history WHERE app_id = 'a' AND person_id = $odd)
+                     + (SELECT count(*) FROM sqlite_master WHERE name = 'segment_members_text')
+                """;
+            command.Parameters.AddWithValue("$odd", odd);
+            Assert.Equal(0L, command.ExecuteScalar());
+        }
+
+        reopened.Dispose();
     }
 
     private static List<string> Indexes(string path)
