@@ -7,7 +7,15 @@ namespace Lodestar.Server.Http;
 public static class RequestBody
 {
     /// <summary>The body's bytes, or null when it is longer than <paramref name="limit"/>.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    public static Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(request, limit, static buffer => buffer.ToArray(), cancellationToken);
+
+    /// <summary>The body's bytes in a pooled array (the caller disposes it), or null when it is longer than <paramref name="limit"/>.</summary>
+    public static Task<PooledBody?> ReadPooledAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(request, limit, static buffer => new PooledBody(buffer), cancellationToken);
+
+    private static async Task<T?> ReadAsync<T>(HttpRequest request, int limit, Func<ReadOnlySequence<byte>, T> copy, CancellationToken cancellationToken)
+        where T : class
     {
         if (request.ContentLength > limit) return null;
         PipeReader reader = request.BodyReader;
@@ -23,7 +31,7 @@ public static class RequestBody
 
             if (result.IsCompleted)
             {
-                byte[] bytes = buffer.ToArray();
+                var bytes = copy(buffer);
                 reader.AdvanceTo(buffer.End);
                 return bytes;
             }
