@@ -32,7 +32,7 @@ public sealed class RepeatedTextCache(long maxBytes, int maxTextBytes)
 
         string text = Encoding.UTF8.GetString(utf8);
         // An ASCII text (most contexts) is compared with the string itself, which its readers touch next anyway: no
-        // second copy of its bytes to keep (half the cache's memory) and to miss in the processor's caches.
+        // second copy of its bytes to keep (about a third of an entry) and to miss in the processor's caches.
         byte[]? copy = Ascii.IsValid(utf8) ? null : utf8.ToArray();
         long size = (copy?.Length ?? 0) + (2L * text.Length) + EntryOverhead;
         if (Interlocked.Add(ref _bytes, size) > maxBytes)
