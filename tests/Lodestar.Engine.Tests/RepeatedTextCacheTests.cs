@@ -19,6 +19,19 @@ public sealed class RepeatedTextCacheTests
     }
 
     [Fact]
+    public void AsciiTexts_AreSharedToo_AndCompareByTheirWholeText()
+    {
+        // ASCII texts keep no copy of their bytes: the cached string itself is what a new request's bytes are compared with.
+        var cache = new RepeatedTextCache(maxBytes: 10_000, maxTextBytes: 100);
+        string first = cache.Get(Encoding.UTF8.GetBytes("""{"device":{"id":"dev-1"}}"""));
+        Assert.Same(first, cache.Get(Encoding.UTF8.GetBytes("""{"device":{"id":"dev-1"}}""")));
+        string other = cache.Get(Encoding.UTF8.GetBytes("""{"device":{"id":"dev-2"}}"""));
+        Assert.Equal("""{"device":{"id":"dev-2"}}""", other);
+        Assert.NotSame(first, other);
+        Assert.Equal("""{"device":{"id":"dév-1"}}""", cache.Get(Encoding.UTF8.GetBytes("""{"device":{"id":"dév-1"}}""")));
+    }
+
+    [Fact]
     public void LongTexts_AreDecodedEachTime_AndAFullCacheStartsOver()
     {
         var cache = new RepeatedTextCache(maxBytes: 2 * 99, maxTextBytes: 8);

@@ -138,6 +138,29 @@ public sealed class SegmentBatchFastPathTests
     }
 
     [Fact]
+    public void LargeBatchesOfSmallMessages_MatchTheFullParser_InOrder()
+    {
+        // Messages far under the 256 bytes the reader sizes its buffer by: the pooled buffer has to grow several times,
+        // and a buffer given back with a longer batch's fields in it must not leak them into a shorter one.
+        foreach (int count in new[] { 3000, 7, 1500 })
+        {
+            string body = Batch([.. Enumerable.Range(0, count).Select(i => $$"""{"type":"track","userId":"u{{i}}","event":"E{{i % 3}}"}""")]);
+            var fast = SegmentBatchFastPath.TryRead(Encoding.UTF8.GetBytes(body), _validator, Now, out _);
+            Assert.NotNull(fast);
+            Assert.Equal(count, fast.Count);
+            Assert.Equal("u" + (count - 1), fast[^1].UserId);
+            Assert.Equal(Reference(body).Accepted, fast);
+        }
+    }
+
+    [Fact]
+    public void RepeatedBatchArray_IsLeftToTheFullParser()
+    {
+        string body = """{"batch":[{"type":"track","userId":"u1","event":"E"}],"batch":[{"type":"track","userId":"u2","event":"E"}]}""";
+        Assert.Null(SegmentBatchFastPath.TryRead(Encoding.UTF8.GetBytes(body), _validator, Now, out _));
+    }
+
+    [Fact]
     public void RandomBatches_MatchTheFullParser()
     {
         var random = new Random(20261129);

@@ -279,7 +279,8 @@ public sealed partial class ProfileProjector : BackgroundService
 
                 profile.LastSequence = stored.Sequence;
                 _dirty.Add(key);
-                _mergedAway.Remove(key);
+                // Almost always empty: skip hashing the key a third time.
+                if (_mergedAway.Count > 0) _mergedAway.Remove(key);
             }
 
             _applied.Advance(batch[^1].Sequence);

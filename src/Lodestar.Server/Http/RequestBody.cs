@@ -7,14 +7,15 @@ namespace Lodestar.Server.Http;
 public static class RequestBody
 {
     /// <summary>The body's bytes, or null when it is longer than <paramref name="limit"/>.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
-    {
-        using var body = await ReadPooledAsync(request, limit, cancellationToken).ConfigureAwait(false);
-        return body?.Memory.ToArray();
-    }
+    public static Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(request, limit, static buffer => buffer.ToArray(), cancellationToken);
 
-    /// <summary>The body in a pooled buffer (dispose it after use), or null when it is longer than <paramref name="limit"/>.</summary>
-    public static async Task<PooledBody?> ReadPooledAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    /// <summary>The body's bytes in a pooled array (the caller disposes it), or null when it is longer than <paramref name="limit"/>.</summary>
+    public static Task<PooledBody?> ReadPooledAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(request, limit, static buffer => new PooledBody(buffer), cancellationToken);
+
+    private static async Task<T?> ReadAsync<T>(HttpRequest request, int limit, Func<ReadOnlySequence<byte>, T> copy, CancellationToken cancellationToken)
+        where T : class
     {
         if (request.ContentLength > limit) return null;
         PipeReader reader = request.BodyReader;
@@ -30,12 +31,9 @@ public static class RequestBody
 
             if (result.IsCompleted)
             {
-                // Measured and copied before AdvanceTo: that hands the sequence's segments back to the reader.
-                int length = (int)buffer.Length;
-                var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-                buffer.CopyTo(bytes);
+                var bytes = copy(buffer);
                 reader.AdvanceTo(buffer.End);
-                return new PooledBody(bytes, length);
+                return bytes;
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);

@@ -44,11 +44,22 @@ public static class SegmentApi
     {
         var options = validator.Options;
         int limit = type is null ? options.MaxBatchBytes : options.MaxMessageBytes;
-        var body = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
+        var body = await RequestBody.ReadPooledAsync(context.Request, limit, context.RequestAborted);
         if (body is null)
             return Problems.TooLarge($"The body is larger than {limit / 1024} KB, the limit for {(type is null ? "a batch" : "one message")}. Split it into smaller batches.");
 
-        if (type is null && SegmentBatchFastPath.TryRead(body, validator, time.GetUtcNow(), out string? bodyKey) is { } fast)
+        List<IncomingEvent>? fast = null;
+        string? bodyKey = null;
+        byte[] bytes;
+        using (body)
+        {
+            if (type is null) fast = SegmentBatchFastPath.TryRead(body.Span, validator, time.GetUtcNow(), out bodyKey);
+            // The fast path's events copy what they keep, so the body goes back to the pool before the request waits for
+            // the pipeline; the document below (the rare shapes, errors, single messages) gets an array of its own.
+            bytes = fast is null ? body.Span.ToArray() : [];
+        }
+
+        if (fast is not null)
         {
             // The common shape, read in one pass; anything unusual (or wrong) takes the full parser below.
             if (FindApp(context.Request, apps, bodyKey) is not { } app) return UnknownWriteKey(context.Request, bodyKey);
@@ -59,7 +70,7 @@ public static class SegmentApi
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException ex)
         {
