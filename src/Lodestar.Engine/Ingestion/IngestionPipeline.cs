@@ -136,8 +136,6 @@ public sealed partial class IngestionPipeline : BackgroundService
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // The syncer ends only after this loop; ended before, it failed: stop the writer with its error.
-            if (syncing.IsCompleted) await syncing.ConfigureAwait(false);
             batch.Clear();
             int events = 0;
             while (events < _options.MaxEventsPerCommit && reader.TryPeek(out var next))
