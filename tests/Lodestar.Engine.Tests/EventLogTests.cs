@@ -56,38 +56,6 @@ public sealed class EventLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Writes_WhileAnotherThreadSyncs_AcrossSegmentChanges_AllReadBack()
-    {
-        // The ingestion writer writes the next record while the syncer forces the last one to disk; small segments make
-        // the writer change files under the syncer too.
-        using (var log = new EventLog(_dir, segmentBytes: 4096))
-        {
-            using var stop = new CancellationTokenSource();
-            int syncs = 0;
-            using var started = new ManualResetEventSlim();
-            var syncer = Task.Run(() =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    started.Set();
-                    log.Sync();
-                    Interlocked.Increment(ref syncs);
-                }
-            });
-            started.Wait();
-            for (long sequence = 1; sequence <= 3000; sequence += 3) log.Write([Event(sequence), Event(sequence + 1), Event(sequence + 2)]);
-            log.Sync();
-            await stop.CancelAsync();
-            await syncer;
-            Assert.True(Volatile.Read(ref syncs) > 0);
-        }
-
-        Assert.True(Directory.GetFiles(_dir, "*.log").Length > 10);
-        using var reopened = new EventLog(_dir);
-        Assert.Equal(Enumerable.Range(1, 3000).Select(i => (long)i), reopened.ReadAfter(0).SelectMany(r => r).Select(e => e.Sequence));
-    }
-
-    [Fact]
     public void TornLastRecord_IsIgnored_EarlierRecordsSurvive()
     {
         using (var log = new EventLog(_dir))

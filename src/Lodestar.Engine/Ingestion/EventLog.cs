@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using Microsoft.Win32.SafeHandles;
 using Lodestar.Core.Events;
 
 namespace Lodestar.Engine.Ingestion;
@@ -20,12 +19,8 @@ public sealed class EventLog : IDisposable
     private readonly long _segmentBytes;
     private readonly SortedDictionary<long, (string Path, long LastSequence)> _segments = [];
     private readonly Lock _segmentsLock = new();
-    // The segment being written, and how far: written by the one writer, forced to disk under _fileLock (which a
-    // segment change also takes, so a sync never meets a closed file).
-    private SafeFileHandle? _current;
-    private long _currentLength;
+    private FileStream? _current;
     private long _currentFirst;
-    private readonly Lock _fileLock = new();
     private readonly MemoryStream _buffer = new();
 
     public EventLog(string directory, long segmentBytes = 64 * 1024 * 1024)
@@ -60,17 +55,6 @@ public sealed class EventLog : IDisposable
     /// <summary>Appends one commit's events and forces them to disk. Single writer.</summary>
     public void Append(IReadOnlyList<StoredEvent> events)
     {
-        Write(events);
-        Sync();
-    }
-
-    /// <summary>
-    /// Writes one commit's record without forcing it to disk: <see cref="Sync"/> (which may run on another thread,
-    /// at the same time as the next <see cref="Write"/>) makes it durable, with every record written before it.
-    /// Single writer.
-    /// </summary>
-    public void Write(IReadOnlyList<StoredEvent> events)
-    {
         if (events.Count == 0) return;
         _buffer.SetLength(0);
         _buffer.Position = HeaderBytes;
@@ -84,22 +68,12 @@ public sealed class EventLog : IDisposable
         BinaryPrimitives.WriteInt64LittleEndian(record[12..], first);
         BinaryPrimitives.WriteInt64LittleEndian(record[20..], last);
 
-        if (_current is null || _currentLength >= _segmentBytes) OpenSegment(first);
-        RandomAccess.Write(_current!, record, _currentLength);
-        _currentLength += record.Length;
+        if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
+        _current!.Write(record);
+        long syncStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        _current.Flush(flushToDisk: true);
+        IngestionMetrics.LogSyncSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
         lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
-    }
-
-    /// <summary>Forces every record written so far to disk. Safe beside a concurrent <see cref="Write"/>.</summary>
-    public void Sync()
-    {
-        lock (_fileLock)
-        {
-            if (_current is null) return;
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            RandomAccess.FlushToDisk(_current);
-            IngestionMetrics.LogSyncSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
     }
 
     /// <summary>Deletes whole segments every event of which DuckDB already holds.</summary>
@@ -124,16 +98,9 @@ public sealed class EventLog : IDisposable
 
     private void OpenSegment(long first)
     {
+        _current?.Dispose();
         string path = Path.Combine(_directory, $"{first:D19}.log");
-        lock (_fileLock)
-        {
-            // The records of the segment being left must be on disk before any of the next one's can be.
-            if (_current is not null) RandomAccess.FlushToDisk(_current);
-            _current?.Dispose();
-            _current = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-            _currentLength = RandomAccess.GetLength(_current);
-        }
-
+        _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         _currentFirst = first;
         lock (_segmentsLock) _segments[first] = (path, first - 1);
     }

@@ -35,11 +35,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     // The ids of the commit being built; one set, emptied for each commit.
     private readonly HashSet<UInt128> _inBatch = [];
     private long _nextSequence;
-    // The last sequence written to the log (the writer's), and the last one forced to disk (the syncer's).
-    private long _writtenSequence;
     private long _committedSequence;
-    private readonly Channel<WrittenCommit> _syncs = Channel.CreateUnbounded<WrittenCommit>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private volatile IngestionUnavailableException? _logFailure;
 
     public IngestionPipeline(
         IEnumerable<IPersonDataMerger> mergers,
@@ -108,7 +104,7 @@ public sealed partial class IngestionPipeline : BackgroundService
             LogPendingMergesApplied(_logger, pending.Count);
         }
 
-        _committedSequence = _writtenSequence = _nextSequence - 1;
+        _committedSequence = _nextSequence - 1;
         var now = _time.GetUtcNow();
         foreach (var (appId, messageId, receivedAt) in _events.RecentMessageIds(now - _options.DeduplicationWindow))
         {
@@ -131,7 +127,6 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     private async Task WriteLoopAsync()
     {
-        var syncing = Task.Factory.StartNew(SyncLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         var batch = new List<Submission>();
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -144,8 +139,6 @@ public sealed partial class IngestionPipeline : BackgroundService
                 {
                     if (batch.Count > 0) break;
                     reader.TryRead(out _);
-                    // The action sees every commit before it on disk and passed on (an erasure must find their events).
-                    await SyncedAsync().ConfigureAwait(false);
                     RunExclusive(next);
                     continue;
                 }
@@ -158,8 +151,6 @@ public sealed partial class IngestionPipeline : BackgroundService
             if (batch.Count > 0) Commit(batch, events);
         }
 
-        _syncs.Writer.TryComplete();
-        await syncing.ConfigureAwait(false);
         _applier.Complete();
         _projector.Complete();
         foreach (var consumer in _consumers) consumer.Complete();
@@ -182,12 +173,6 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     private void Commit(List<Submission> batch, int events)
     {
-        if (_logFailure is { } broken)
-        {
-            foreach (var submission in batch) submission.Completion.TrySetException(broken);
-            return;
-        }
-
         long commitStart = Stopwatch.GetTimestamp();
         long firstSequence = _nextSequence;
         var stored = new List<StoredEvent>(events);
@@ -233,103 +218,40 @@ public sealed partial class IngestionPipeline : BackgroundService
             // After a failed follow the journal holds older merges too: apply them all, in order.
             if (_resolver.PendingMerges.Count > 0) FollowMerges(_mergesBehind ? _identities.PendingMerges() : _resolver.PendingMerges);
 
-            _log.Write(stored);
+            _log.Append(stored);
             _resolver.Committed();
         }
         catch (Exception ex)
         {
             _resolver.Abandon();
-            _nextSequence = _writtenSequence + 1;
+            _nextSequence = _committedSequence + 1;
             LogCommitFailed(_logger, ex, stored.Count);
             var failure = new IngestionUnavailableException("The event store could not save the events; retry later.", ex);
             foreach (var submission in batch) submission.Completion.TrySetException(failure);
             return;
         }
 
-        // Later commits must find these ids before the record is even on disk: a resend in the next commit is a duplicate.
         var now = _time.GetUtcNow();
         foreach (var key in inBatch) _seen.Add(key, now);
         _seen.Expire(now);
-        _writtenSequence = _nextSequence - 1;
-        IngestionMetrics.CommitSeconds.Record(Stopwatch.GetElapsedTime(commitStart).TotalSeconds);
-        LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
-        // Even a commit of duplicates only waits for the sync: the originals may be in a record not yet on disk.
-        _syncs.Writer.TryWrite(new WrittenCommit([.. batch], stored, _writtenSequence, null));
-    }
-
-    /// <summary>
-    /// Forces written records to disk, one fsync for every commit written meanwhile, then answers their requests and
-    /// passes their events on, in order. It runs beside the writer, so the next commit is prepared and written while
-    /// the disk syncs the last one.
-    /// </summary>
-    private async Task SyncLoopAsync()
-    {
-        var reader = _syncs.Reader;
-        var written = new List<WrittenCommit>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            written.Clear();
-            while (reader.TryRead(out var next)) written.Add(next);
-            if (_logFailure is null && written.Any(w => w.Barrier is null))
-            {
-                try
-                {
-                    _log.Sync();
-                }
-                catch (Exception ex)
-                {
-                    // After a failed fsync what reached the disk is unknown: take no more events until a restart
-                    // replays the log (the writer refuses every commit from now on).
-                    _logFailure = new IngestionUnavailableException("The event log could not be forced to disk; the server must be restarted.", ex);
-                    LogSyncFailed(_logger, ex);
-                }
-            }
-
-            foreach (var commit in written) Complete(commit);
-        }
-    }
-
-    private void Complete(WrittenCommit commit)
-    {
-        if (commit.Barrier is { } barrier)
-        {
-            barrier.TrySetResult();
-            return;
-        }
-
-        if (_logFailure is { } failure)
-        {
-            foreach (var submission in commit.Submissions) submission.Completion.TrySetException(failure);
-            return;
-        }
-
-        long durable = Stopwatch.GetTimestamp();
-        Interlocked.Exchange(ref _committedSequence, commit.LastSequence);
-        foreach (var submission in commit.Submissions) submission.Completion.TrySetResult(submission.Outcomes!);
-        IngestionMetrics.EventsStored.Add(commit.Stored.Count);
+        Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);
+        foreach (var submission in batch) submission.Completion.TrySetResult(submission.Outcomes!);
+        long committed = Stopwatch.GetTimestamp();
+        IngestionMetrics.CommitSeconds.Record(Stopwatch.GetElapsedTime(commitStart, committed).TotalSeconds);
+        IngestionMetrics.EventsStored.Add(stored.Count);
         if (IngestionMetrics.SubmissionSeconds.Enabled)
         {
-            foreach (var submission in commit.Submissions) IngestionMetrics.SubmissionSeconds.Record(Stopwatch.GetElapsedTime(submission.Queued, durable).TotalSeconds);
+            foreach (var submission in batch) IngestionMetrics.SubmissionSeconds.Record(Stopwatch.GetElapsedTime(submission.Queued, committed).TotalSeconds);
         }
 
-        if (commit.Stored.Count > 0)
+        if (stored.Count > 0)
         {
-            _applier.Enqueue(commit.Stored);
-            _projector.Enqueue(commit.Stored);
-            foreach (var consumer in _consumers) consumer.Enqueue(commit.Stored);
+            _applier.Enqueue(stored);
+            _projector.Enqueue(stored);
+            foreach (var consumer in _consumers) consumer.Enqueue(stored);
         }
+        LogCommitted(_logger, stored.Count, firstSequence, batch.Count);
     }
-
-    /// <summary>Waits until every commit written so far is synced and passed on.</summary>
-    private Task SyncedAsync()
-    {
-        var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _syncs.Writer.TryWrite(new WrittenCommit([], [], 0, barrier));
-        return barrier.Task;
-    }
-
-    /// <summary>A commit written to the log and waiting for its sync, or (with a barrier) a point to wait for.</summary>
-    private sealed record WrittenCommit(Submission[] Submissions, List<StoredEvent> Stored, long LastSequence, TaskCompletionSource? Barrier);
 
     /// <summary>
     /// Makes the event store's key overrides and the per-person stores follow merges the identity store has saved, then
@@ -399,9 +321,6 @@ public sealed partial class IngestionPipeline : BackgroundService
 
     [LoggerMessage(1005, LogLevel.Warning, "Applied {Count} person merges that were saved before the last stop but not yet followed by the event store and the per-person stores")]
     private static partial void LogPendingMergesApplied(ILogger logger, int count);
-
-    [LoggerMessage(1006, LogLevel.Critical, "Forcing the event log to disk failed; no more events are taken until the server is restarted")]
-    private static partial void LogSyncFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(1003, LogLevel.Error, "Committing {Count} events failed; their requests were answered with an error")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
