@@ -18,9 +18,6 @@ public sealed class DeduplicationWindow(TimeSpan window)
 
     public int Count => _generations.Sum(g => g.Keys.Count);
 
-    /// <summary>Bytes the remembered ids take.</summary>
-    public long Bytes => _generations.Sum(g => g.Keys.SlotBytes);
-
     public static UInt128 Key(string appId, string messageId)
     {
         int length = Encoding.UTF8.GetMaxByteCount(appId.Length + messageId.Length + 1);

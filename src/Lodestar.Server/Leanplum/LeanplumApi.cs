@@ -58,7 +58,7 @@ public static partial class LeanplumApi
             string? error;
             if (LeanplumRequestReader.IsMultipart(request))
             {
-                (args, body, error) = await LeanplumRequestReader.ReadAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
+                (args, error) = await LeanplumRequestReader.ReadMultipartAsync(request, options.Value.MaxBodyBytes, context.RequestAborted);
             }
             else
             {

@@ -13,25 +13,18 @@ namespace Lodestar.Server.Leanplum;
 /// </summary>
 public static class LeanplumRequestReader
 {
-    /// <summary>The parameters, the parsed JSON body they point into (dispose after use), or what was wrong.</summary>
-    public static async Task<(LeanplumArgs Args, JsonDocument? Body, string? Error)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The parameters of a multipart call (<see cref="IsMultipart"/>), or what was wrong; other bodies go to <see cref="Parse"/>.</summary>
+    public static async Task<(LeanplumArgs Args, string? Error)> ReadMultipartAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         var args = new LeanplumArgs();
         foreach (var (name, values) in request.Query) args.SetText(name, values.ToString());
-
-        if (IsMultipart(request))
-        {
-            if (request.ContentLength > maxBytes) return (args, null, TooLarge(maxBytes));
-            var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var (name, values) in form) args.SetText(name, values.ToString());
-            return (args, null, null);
-        }
-
-        var bytes = await RequestBody.ReadAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
-        return Parse(request, bytes is null ? null : bytes.AsMemory(), maxBytes);
+        if (request.ContentLength > maxBytes) return (args, TooLarge(maxBytes));
+        var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (name, values) in form) args.SetText(name, values.ToString());
+        return (args, null);
     }
 
-    /// <summary>A multipart form, which only <see cref="ReadAsync"/> reads.</summary>
+    /// <summary>A multipart form, which only <see cref="ReadMultipartAsync"/> reads.</summary>
     public static bool IsMultipart(HttpRequest request) =>
         request.HasFormContentType && request.ContentType?.Contains("multipart/", StringComparison.OrdinalIgnoreCase) == true;
 
