@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.IO.Hashing;
 using Lodestar.Core.Events;
 
@@ -70,9 +71,9 @@ public sealed class EventLog : IDisposable
 
         if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
         _current!.Write(record);
-        long syncStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        long syncStart = Stopwatch.GetTimestamp();
         _current.Flush(flushToDisk: true);
-        IngestionMetrics.LogSyncSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
+        IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
         lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
     }
 

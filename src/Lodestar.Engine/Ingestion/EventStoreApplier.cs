@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Lodestar.Core.Events;
 using Microsoft.Extensions.Hosting;
@@ -107,9 +108,9 @@ public sealed partial class EventStoreApplier : BackgroundService
         {
             try
             {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                long start = Stopwatch.GetTimestamp();
                 _events.Append(batch);
-                IngestionMetrics.StoreAppendSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+                IngestionMetrics.StoreAppendSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 break;
             }
             catch (Exception ex)
