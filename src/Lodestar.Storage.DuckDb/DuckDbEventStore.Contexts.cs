@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DuckDB.NET.Data;
+using Lodestar.Core.Events;
 
 namespace Lodestar.Storage.DuckDb;
 
@@ -33,9 +34,13 @@ public sealed partial class DuckDbEventStore
     private long _contextMapBytes;
     private long _lastContextId;
 
-    // The last context the writer resolved: consecutive events of a device usually carry the very same instance.
-    private string? _lastContextText;
-    private long _lastContextTextId;
+    // The last context the writer resolved (its UTF-8 bytes; length -1 for none): consecutive events of a device
+    // usually carry the very same text.
+    private byte[] _lastContext = new byte[1024];
+    private int _lastContextLength = -1;
+    private long _lastResolvedContextId;
+    // The text being looked up, decoded (the map is keyed by strings, looked up by span).
+    private char[] _contextChars = new char[1024];
 
     private void OpenContexts()
     {
@@ -126,18 +131,24 @@ public sealed partial class DuckDbEventStore
     /// The id of a context text: from the map, from <paramref name="fresh"/> (new in this batch), or a new id added to
     /// <paramref name="fresh"/> (its row is written by <see cref="AppendContexts"/>, in the same transaction).
     /// </summary>
-    private long? ContextIdOf(string? text, Dictionary<string, long> fresh)
+    private long? ContextIdOf(Utf8Text text, Dictionary<string, long> fresh)
     {
-        if (text is null) return null;
-        if (ReferenceEquals(text, _lastContextText)) return _lastContextTextId;
-        if (!_contextIds.TryGetValue(text, out long id) && !fresh.TryGetValue(text, out id))
+        if (text.IsNull) return null;
+        var bytes = text.Bytes;
+        if (bytes.Length == _lastContextLength && bytes.SequenceEqual(_lastContext.AsSpan(0, _lastContextLength))) return _lastResolvedContextId;
+        if (_contextChars.Length < bytes.Length) _contextChars = new char[Math.Max(bytes.Length, 2 * _contextChars.Length)];
+        var chars = _contextChars.AsSpan(0, Encoding.UTF8.GetChars(bytes, _contextChars));
+        if (!_contextIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out long id)
+            && !fresh.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out id))
         {
             id = ++_lastContextId;
-            fresh[text] = id;
+            fresh[chars.ToString()] = id;
         }
 
-        _lastContextText = text;
-        _lastContextTextId = id;
+        if (_lastContext.Length < bytes.Length) _lastContext = new byte[Math.Max(bytes.Length, 2 * _lastContext.Length)];
+        bytes.CopyTo(_lastContext);
+        _lastContextLength = bytes.Length;
+        _lastResolvedContextId = id;
         return id;
     }
 
@@ -169,8 +180,8 @@ public sealed partial class DuckDbEventStore
     /// <summary>After a failed transaction: forget what it resolved (its new ids were never written).</summary>
     private void ForgetLastContext()
     {
-        _lastContextText = null;
-        _lastContextTextId = 0;
+        _lastContextLength = -1;
+        _lastResolvedContextId = 0;
     }
 
     /// <summary>

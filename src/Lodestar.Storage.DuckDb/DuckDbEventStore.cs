@@ -1,5 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Lodestar.Core.Events;
@@ -196,7 +198,12 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
 
     public void Append(IReadOnlyList<StoredEvent> events)
     {
-        if (events.Count == 0) return;
+        if (events.Count > 0) AppendEncoded([EventLogCodec.Encode(events)]);
+    }
+
+    public void AppendEncoded(IReadOnlyList<ReadOnlyMemory<byte>> records)
+    {
+        if (records.Count == 0) return;
         lock (_keyGate)
         {
             // New person ids get their keys in the same transaction as the events; DuckDB syncs its WAL on commit,
@@ -205,43 +212,63 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
             var contexts = new Dictionary<string, long>(StringComparer.Ordinal);
             InTransaction(fresh, () =>
             {
-                AppendEvents(events, fresh, contexts);
+                AppendEvents(records, fresh, contexts);
                 AppendContexts(contexts);
             });
             RememberContexts(contexts);
         }
     }
 
-    private void AppendEvents(IReadOnlyList<StoredEvent> events, Dictionary<(string App, string Person), long> fresh, Dictionary<string, long> contexts)
+    // The texts go to the appender as the record's UTF-8 bytes: no string is made for them on the way.
+    private void AppendEvents(IReadOnlyList<ReadOnlyMemory<byte>> records, Dictionary<(string App, string Person), long> fresh, Dictionary<string, long> contexts)
     {
         using var appender = _writer.CreateAppender("events");
-        foreach (var stored in events)
+        string app = "";
+        byte[] appBytes = [];
+        foreach (var record in records)
         {
-            var e = stored.Event;
-            var row = appender.CreateRow()
-                .AppendValue(stored.Sequence)
-                .AppendValue(stored.AppId)
-                .AppendValue(e.MessageId)
-                .AppendValue(e.Type)
-                .AppendValue(e.Name)
-                .AppendValue(stored.PersonId)
-                .AppendValue(e.UserId)
-                .AppendValue(e.AnonymousId)
-                .AppendValue(e.PreviousId)
-                .AppendValue(e.Timestamp.UtcDateTime)
-                .AppendValue(stored.ReceivedAt.UtcDateTime)
-                .AppendValue(e.Value)
-                .AppendValue(e.PropertiesJson)
-                .AppendValue(ContextIdOf(e.ContextJson, contexts))
-                .AppendValue(e.ProfileChanges is null ? null : JsonSerializer.Serialize(e.ProfileChanges, Json))
-                .AppendValue(e.Source)
-                .AppendValue(e.Internal)
-                .AppendValue(stored.MergedPersonId)
-                .AppendValue(KeyOf(stored.AppId, stored.PersonId, fresh));
-            // Materialized property columns come last; the background fill writes them (none: no cost).
-            for (int i = 0; i < _materializedColumns; i++) row.AppendNullValue();
-            row.EndRow();
+            var reader = new EncodedEventReader(record.Span);
+            while (reader.Next(out var e))
+            {
+                if (!e.AppId.Bytes.SequenceEqual(appBytes))
+                {
+                    appBytes = e.AppId.Bytes.ToArray();
+                    app = Encoding.UTF8.GetString(appBytes);
+                }
+
+                var row = appender.CreateRow().AppendValue(e.Sequence);
+                Text(row, e.AppId);
+                Text(row, e.MessageId);
+                Text(row, e.Type);
+                Text(row, e.Name);
+                Text(row, e.PersonId);
+                Text(row, e.UserId);
+                Text(row, e.AnonymousId);
+                Text(row, e.PreviousId);
+                row.AppendValue(new DateTime(e.TimestampTicks, DateTimeKind.Utc))
+                    .AppendValue(new DateTime(e.ReceivedAtTicks, DateTimeKind.Utc))
+                    .AppendValue(e.Value);
+                Text(row, e.Properties);
+                row.AppendValue(ContextIdOf(e.Context, contexts));
+                Text(row, e.ProfileChanges);
+                Text(row, e.Source);
+                row.AppendValue(e.Internal);
+                Text(row, e.MergedPersonId);
+                row.AppendValue(KeyOf(app, Encoding.UTF8.GetString(e.PersonId.Bytes), fresh));
+                // Materialized property columns come last; the background fill writes them (none: no cost).
+                for (int i = 0; i < _materializedColumns; i++) row.AppendNullValue();
+                row.EndRow();
+            }
         }
+    }
+
+    private static void Text(IDuckDBAppenderRow row, Utf8Text text)
+    {
+        if (text.IsNull) row.AppendNullValue();
+        // The appender takes a span that points nowhere for null; an empty text goes as a string, so it cannot be one.
+        else if (text.Bytes.IsEmpty) row.AppendValue(string.Empty);
+        // It only reads the bytes (into DuckDB's vector), though its parameter is a writable span.
+        else row.AppendValue(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(text.Bytes), text.Bytes.Length));
     }
 
     public void RecordMerge(string appId, string oldPersonId, string personId)

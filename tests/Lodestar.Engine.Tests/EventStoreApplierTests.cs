@@ -21,8 +21,8 @@ public sealed class EventStoreApplierTests : IDisposable
         await applier.StartAsync(CancellationToken.None);
 
         // Within the backlog: returns at once, though the store has taken nothing yet.
-        applier.Enqueue(Events(1, 600));
-        var over = Task.Run(() => applier.Enqueue(Events(601, 1700)));
+        applier.Enqueue(log.Append(Events(1, 600))!);
+        var over = Task.Run(() => applier.Enqueue(log.Append(Events(601, 1700))!));
         await Task.Delay(300);
         Assert.False(over.IsCompleted, "1,700 events behind a store holding none: the writer must wait");
 
@@ -63,6 +63,20 @@ public sealed class EventStoreApplierTests : IDisposable
             if (events.Count == 0) return;
             _open.Wait();
             Interlocked.Exchange(ref _max, events[^1].Sequence);
+        }
+
+        public void AppendEncoded(IReadOnlyList<ReadOnlyMemory<byte>> records)
+        {
+            if (records.Count == 0) return;
+            _open.Wait();
+            long last = 0;
+            foreach (var record in records)
+            {
+                var reader = new EncodedEventReader(record.Span);
+                while (reader.Next(out var e)) last = e.Sequence;
+            }
+
+            Interlocked.Exchange(ref _max, last);
         }
 
         public void RecordMerge(string appId, string oldPersonId, string personId) => throw new NotSupportedException();

@@ -9,6 +9,12 @@ public interface IEventStore
     /// <summary>Appends the events durably: when this returns, they survive a crash.</summary>
     void Append(IReadOnlyList<StoredEvent> events);
 
+    /// <summary>
+    /// Appends the events of records in the durable log's form (<see cref="EventLogCodec"/>), in order, durably: the
+    /// ingestion path, which keeps events as those bytes from the log to the store.
+    /// </summary>
+    void AppendEncoded(IReadOnlyList<ReadOnlyMemory<byte>> records);
+
     /// <summary>Records that <paramref name="oldPersonId"/> is now <paramref name="personId"/>, so queries count them once.</summary>
     void RecordMerge(string appId, string oldPersonId, string personId);
 

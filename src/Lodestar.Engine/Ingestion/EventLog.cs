@@ -53,10 +53,13 @@ public sealed class EventLog : IDisposable
         }
     }
 
-    /// <summary>Appends one commit's events and forces them to disk. Single writer.</summary>
-    public void Append(IReadOnlyList<StoredEvent> events)
+    /// <summary>
+    /// Appends one commit's events and forces them to disk. Single writer. Returns the record's payload in a pooled
+    /// buffer for the event store (see <see cref="LoggedRecord"/>), or null when there was nothing to append.
+    /// </summary>
+    public LoggedRecord? Append(IReadOnlyList<StoredEvent> events)
     {
-        if (events.Count == 0) return;
+        if (events.Count == 0) return null;
         _buffer.SetLength(0);
         _buffer.Position = HeaderBytes;
         using (var writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true)) EventLogCodec.Write(writer, events);
@@ -75,6 +78,7 @@ public sealed class EventLog : IDisposable
         _current.Flush(flushToDisk: true);
         IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
         lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
+        return LoggedRecord.Copy(payload, events.Count, last);
     }
 
     /// <summary>Deletes whole segments every event of which DuckDB already holds.</summary>

@@ -18,7 +18,7 @@ public sealed partial class EventStoreApplier : BackgroundService
     private readonly EventLog _log;
     private readonly IngestionOptions _options;
     private readonly ILogger<EventStoreApplier> _logger;
-    private readonly Channel<IReadOnlyList<StoredEvent>> _queue = Channel.CreateUnbounded<IReadOnlyList<StoredEvent>>(
+    private readonly Channel<LoggedRecord> _queue = Channel.CreateUnbounded<LoggedRecord>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     private readonly SequenceProgress _applied = new();
@@ -41,11 +41,10 @@ public sealed partial class EventStoreApplier : BackgroundService
     /// (the ingestion writer) until it catches up, at most <see cref="IngestionOptions.StoreBacklogWait"/> a time, so
     /// the events waiting in memory stay bounded: back-pressure instead of a heap that grows with the lag.
     /// </summary>
-    public void Enqueue(IReadOnlyList<StoredEvent> stored)
+    public void Enqueue(LoggedRecord record)
     {
-        _queue.Writer.TryWrite(stored);
-        if (stored.Count == 0) return;
-        long caughtUp = stored[^1].Sequence - _options.MaxStoreBacklogEvents;
+        if (!_queue.Writer.TryWrite(record)) record.Release();
+        long caughtUp = record.LastSequence - _options.MaxStoreBacklogEvents;
         if (_applied.Value < caughtUp) _applied.WaitForAsync(caughtUp, _options.StoreBacklogWait, CancellationToken.None).GetAwaiter().GetResult();
     }
 
@@ -80,36 +79,49 @@ public sealed partial class EventStoreApplier : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // A thread of its own, so that its priority can be lowered: appends (and DuckDB's checkpoints within them) take
+    // the CPU in bursts of seconds, and the requests waiting for their acknowledgements should not wait behind them.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(ApplyLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void ApplyLoop()
     {
+        ThreadPriority.TryLowerCurrent(_options.StoreThreadNice);
         var reader = _queue.Reader;
-        var batch = new List<StoredEvent>();
+        var batch = new List<LoggedRecord>();
         // Runs until the pipeline completes the queue at shutdown, so nothing logged is left behind.
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        while (reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
             var deadline = DateTime.UtcNow + _options.StoreBatchDelay;
-            while (batch.Count < _options.StoreBatchEvents)
+            int events = 0;
+            while (events < _options.StoreBatchEvents)
             {
-                while (batch.Count < _options.StoreBatchEvents && reader.TryRead(out var stored)) batch.AddRange(stored);
-                if (_flushRequested || batch.Count >= _options.StoreBatchEvents || DateTime.UtcNow >= deadline || reader.Completion.IsCompleted) break;
-                await Task.Delay(5, CancellationToken.None).ConfigureAwait(false);
+                while (events < _options.StoreBatchEvents && reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                    events += record.Count;
+                }
+
+                if (_flushRequested || events >= _options.StoreBatchEvents || DateTime.UtcNow >= deadline || reader.Completion.IsCompleted) break;
+                Thread.Sleep(5);
             }
 
             _flushRequested = false;
             if (batch.Count == 0) continue;
-            await ApplyAsync(batch).ConfigureAwait(false);
+            Apply(batch);
+            foreach (var record in batch) record.Release();
             batch.Clear();
         }
     }
 
-    private async Task ApplyAsync(List<StoredEvent> batch)
+    private void Apply(List<LoggedRecord> batch)
     {
         while (true)
         {
             try
             {
                 long start = Stopwatch.GetTimestamp();
-                _events.Append(batch);
+                _events.AppendEncoded(batch.ConvertAll(record => record.Payload));
                 IngestionMetrics.StoreAppendSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 break;
             }
@@ -117,12 +129,12 @@ public sealed partial class EventStoreApplier : BackgroundService
             {
                 // The events are in the log: keep them and try again; a restart would replay them too.
                 LogApplyFailed(_logger, ex, batch.Count);
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                Thread.Sleep(TimeSpan.FromSeconds(1));
             }
         }
 
-        _log.Truncate(batch[^1].Sequence);
-        _applied.Advance(batch[^1].Sequence);
+        _log.Truncate(batch[^1].LastSequence);
+        _applied.Advance(batch[^1].LastSequence);
     }
 
     [LoggerMessage(4001, LogLevel.Information, "Replayed {Count} logged events into the event store (now at {Sequence})")]

@@ -175,6 +175,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     {
         long commitStart = Stopwatch.GetTimestamp();
         long firstSequence = _nextSequence;
+        LoggedRecord? record = null;
         var stored = new List<StoredEvent>(events);
         var inBatch = _inBatch;
         inBatch.Clear();
@@ -218,11 +219,12 @@ public sealed partial class IngestionPipeline : BackgroundService
             // After a failed follow the journal holds older merges too: apply them all, in order.
             if (_resolver.PendingMerges.Count > 0) FollowMerges(_mergesBehind ? _identities.PendingMerges() : _resolver.PendingMerges);
 
-            _log.Append(stored);
+            record = _log.Append(stored);
             _resolver.Committed();
         }
         catch (Exception ex)
         {
+            record?.Release();
             _resolver.Abandon();
             _nextSequence = _committedSequence + 1;
             LogCommitFailed(_logger, ex, stored.Count);
@@ -244,9 +246,9 @@ public sealed partial class IngestionPipeline : BackgroundService
             foreach (var submission in batch) IngestionMetrics.SubmissionSeconds.Record(Stopwatch.GetElapsedTime(submission.Queued, committed).TotalSeconds);
         }
 
-        if (stored.Count > 0)
+        if (record is not null)
         {
-            _applier.Enqueue(stored);
+            _applier.Enqueue(record);
             _projector.Enqueue(stored);
             foreach (var consumer in _consumers) consumer.Enqueue(stored);
         }
