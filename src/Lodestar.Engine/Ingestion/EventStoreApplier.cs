@@ -79,14 +79,12 @@ public sealed partial class EventStoreApplier : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    // A thread of its own, so that its priority can be lowered: appends (and DuckDB's checkpoints within them) take
-    // the CPU in bursts of seconds, and the requests waiting for their acknowledgements should not wait behind them.
+    // A thread of its own: an append blocks it for 100 ms and more (seconds when DuckDB checkpoints within it).
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(ApplyLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private void ApplyLoop()
     {
-        ThreadPriority.TryLowerCurrent(_options.StoreThreadNice);
         var reader = _queue.Reader;
         var batch = new List<LoggedRecord>();
         // Runs until the pipeline completes the queue at shutdown, so nothing logged is left behind.

@@ -54,14 +54,6 @@ public sealed class IngestionOptions
     public TimeSpan StoreBatchDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// The Linux nice value (0 to 19) of the thread that appends logged events to the event store: higher yields more
-    /// of the CPU to the requests being acknowledged while the store appends and checkpoints; the store still may not
-    /// fall more than <see cref="MaxStoreBacklogEvents"/> behind. 0 leaves it at normal priority.
-    /// </summary>
-    [Range(0, 19)]
-    public int StoreThreadNice { get; set; } = 10;
-
-    /// <summary>
     /// How often folded profiles are checkpointed to the state store. Profiles are served from memory in
     /// between; a crash replays at most this long of events from the event store.
     /// </summary>
