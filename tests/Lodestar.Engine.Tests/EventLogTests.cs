@@ -104,4 +104,29 @@ public sealed class EventLogTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir, "*.log"));
         Assert.Equal([3L], log.ReadAfter(0).SelectMany(r => r).Select(e => e.Sequence));
     }
+
+    [Fact]
+    public void Append_SaysWhereThePayloadLies_AndReadGivesItBack_AcrossSegments()
+    {
+        using var log = new EventLog(_dir, segmentBytes: 1);
+        StoredEvent[][] commits = [[Event(1), Event(2)], [Event(3)], [Event(4), Event(5, properties: null)]];
+        var records = commits.Select(c => log.Append(c)!).ToList();
+        Assert.Equal(3, records.Select(r => r.Path).Distinct().Count());
+        Assert.Equal([2, 1, 2], records.Select(r => r.Count));
+        Assert.Equal([2L, 3L, 5L], records.Select(r => r.LastSequence));
+
+        // The store has taken the first commit: its segment goes; the others still read back whole.
+        var buffer = new byte[records.Max(r => r.Length) + 10];
+        log.Read(records[0], buffer);
+        Assert.True(buffer.AsSpan(0, records[0].Length).SequenceEqual(EventLogCodec.Encode(commits[0])));
+        log.Truncate(2);
+        foreach (int i in new[] { 2, 1 })
+        {
+            Array.Clear(buffer);
+            log.Read(records[i], buffer);
+            Assert.True(buffer.AsSpan(0, records[i].Length).SequenceEqual(EventLogCodec.Encode(commits[i])));
+        }
+
+        Assert.Null(log.Append([]));
+    }
 }

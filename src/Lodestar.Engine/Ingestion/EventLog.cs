@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Hashing;
+using Microsoft.Win32.SafeHandles;
 using Lodestar.Core.Events;
 
 namespace Lodestar.Engine.Ingestion;
@@ -22,6 +23,10 @@ public sealed class EventLog : IDisposable
     private readonly Lock _segmentsLock = new();
     private FileStream? _current;
     private long _currentFirst;
+    private string _currentPath = "";
+    // The store's reader's handles, by segment path (see Read).
+    private readonly Dictionary<string, SafeFileHandle> _readHandles = [];
+    private readonly Lock _readLock = new();
     private readonly MemoryStream _buffer = new();
 
     public EventLog(string directory, long segmentBytes = 64 * 1024 * 1024)
@@ -54,8 +59,8 @@ public sealed class EventLog : IDisposable
     }
 
     /// <summary>
-    /// Appends one commit's events and forces them to disk. Single writer. Returns the record's payload in a pooled
-    /// buffer for the event store (see <see cref="LoggedRecord"/>), or null when there was nothing to append.
+    /// Appends one commit's events and forces them to disk. Single writer. Returns where the record's payload lies,
+    /// for the event store (see <see cref="LoggedRecord"/>), or null when there was nothing to append.
     /// </summary>
     public LoggedRecord? Append(IReadOnlyList<StoredEvent> events)
     {
@@ -73,12 +78,38 @@ public sealed class EventLog : IDisposable
         BinaryPrimitives.WriteInt64LittleEndian(record[20..], last);
 
         if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
-        _current!.Write(record);
+        long offset = _current!.Position + HeaderBytes;
+        _current.Write(record);
         long syncStart = Stopwatch.GetTimestamp();
         _current.Flush(flushToDisk: true);
         IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
         lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
-        return LoggedRecord.Copy(payload, events.Count, last);
+        return new LoggedRecord(_currentPath, offset, payload.Length, events.Count, last);
+    }
+
+    /// <summary>
+    /// Reads a record's payload back into <paramref name="destination"/>: from the OS's page cache as a rule, since it
+    /// was written moments before. The record's segment must not have been truncated yet.
+    /// </summary>
+    public void Read(LoggedRecord record, Span<byte> destination)
+    {
+        SafeFileHandle handle;
+        lock (_readLock)
+        {
+            if (!_readHandles.TryGetValue(record.Path, out handle!))
+            {
+                handle = File.OpenHandle(record.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                _readHandles[record.Path] = handle;
+            }
+        }
+
+        var into = destination[..record.Length];
+        for (int read = 0; read < into.Length;)
+        {
+            int n = RandomAccess.Read(handle, into[read..], record.Offset + read);
+            if (n == 0) throw new EndOfStreamException($"The log segment {record.Path} ends before its record at {record.Offset}.");
+            read += n;
+        }
     }
 
     /// <summary>Deletes whole segments every event of which DuckDB already holds.</summary>
@@ -92,13 +123,30 @@ public sealed class EventLog : IDisposable
             foreach (var (first, _) in done) _segments.Remove(first);
         }
 
-        foreach (var (_, path) in done) File.Delete(path);
+        foreach (var (_, path) in done)
+        {
+            CloseReadHandle(path);
+            File.Delete(path);
+        }
+    }
+
+    private void CloseReadHandle(string path)
+    {
+        lock (_readLock)
+        {
+            if (_readHandles.Remove(path, out var handle)) handle.Dispose();
+        }
     }
 
     public void Dispose()
     {
         _current?.Dispose();
         _buffer.Dispose();
+        lock (_readLock)
+        {
+            foreach (var handle in _readHandles.Values) handle.Dispose();
+            _readHandles.Clear();
+        }
     }
 
     private void OpenSegment(long first)
@@ -107,6 +155,7 @@ public sealed class EventLog : IDisposable
         string path = Path.Combine(_directory, $"{first:D19}.log");
         _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         _currentFirst = first;
+        _currentPath = path;
         lock (_segmentsLock) _segments[first] = (path, first - 1);
     }
 

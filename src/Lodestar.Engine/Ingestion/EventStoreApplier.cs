@@ -22,6 +22,7 @@ public sealed partial class EventStoreApplier : BackgroundService
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     private readonly SequenceProgress _applied = new();
+    private byte[] _readBuffer = [];
     private volatile bool _flushRequested;
 
     public EventStoreApplier(IEventStore events, EventLog log, IOptions<IngestionOptions> options, ILogger<EventStoreApplier> logger)
@@ -39,11 +40,12 @@ public sealed partial class EventStoreApplier : BackgroundService
     /// Queues logged events for the store. When the store has fallen more than
     /// <see cref="IngestionOptions.MaxStoreBacklogEvents"/> behind (a long checkpoint, a slow disk), holds the caller
     /// (the ingestion writer) until it catches up, at most <see cref="IngestionOptions.StoreBacklogWait"/> a time, so
-    /// the events waiting in memory stay bounded: back-pressure instead of a heap that grows with the lag.
+    /// the lag (and the log on disk) stays bounded: back-pressure instead of a backlog that grows without end. The
+    /// events wait in the log, not in memory: the store reads them back (<see cref="EventLog.Read"/>).
     /// </summary>
     public void Enqueue(LoggedRecord record)
     {
-        if (!_queue.Writer.TryWrite(record)) record.Release();
+        _queue.Writer.TryWrite(record);
         long caughtUp = record.LastSequence - _options.MaxStoreBacklogEvents;
         if (_applied.Value < caughtUp) _applied.WaitForAsync(caughtUp, _options.StoreBacklogWait, CancellationToken.None).GetAwaiter().GetResult();
     }
@@ -106,33 +108,50 @@ public sealed partial class EventStoreApplier : BackgroundService
 
             _flushRequested = false;
             if (batch.Count == 0) continue;
-            Apply(batch);
-            foreach (var record in batch) record.Release();
+            Apply(batch, events);
             batch.Clear();
         }
     }
 
-    private void Apply(List<LoggedRecord> batch)
+    private void Apply(List<LoggedRecord> batch, int events)
     {
         while (true)
         {
             try
             {
                 long start = Stopwatch.GetTimestamp();
-                _events.AppendEncoded(batch.ConvertAll(record => record.Payload));
+                _events.AppendEncoded(ReadBack(batch));
                 IngestionMetrics.StoreAppendSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 break;
             }
             catch (Exception ex)
             {
                 // The events are in the log: keep them and try again; a restart would replay them too.
-                LogApplyFailed(_logger, ex, batch.Count);
+                LogApplyFailed(_logger, ex, events);
                 Thread.Sleep(TimeSpan.FromSeconds(1));
             }
         }
 
         _log.Truncate(batch[^1].LastSequence);
         _applied.Advance(batch[^1].LastSequence);
+    }
+
+    /// <summary>The batch's payloads, read back from the log into one buffer kept from batch to batch.</summary>
+    private List<ReadOnlyMemory<byte>> ReadBack(List<LoggedRecord> batch)
+    {
+        int total = 0;
+        foreach (var record in batch) total += record.Length;
+        if (_readBuffer.Length < total) _readBuffer = new byte[Math.Max(total, _readBuffer.Length * 5 / 4)];
+        var payloads = new List<ReadOnlyMemory<byte>>(batch.Count);
+        int at = 0;
+        foreach (var record in batch)
+        {
+            _log.Read(record, _readBuffer.AsSpan(at, record.Length));
+            payloads.Add(_readBuffer.AsMemory(at, record.Length));
+            at += record.Length;
+        }
+
+        return payloads;
     }
 
     [LoggerMessage(4001, LogLevel.Information, "Replayed {Count} logged events into the event store (now at {Sequence})")]

@@ -224,7 +224,6 @@ public sealed partial class IngestionPipeline : BackgroundService
         }
         catch (Exception ex)
         {
-            record?.Release();
             _resolver.Abandon();
             _nextSequence = _committedSequence + 1;
             LogCommitFailed(_logger, ex, stored.Count);
