@@ -35,7 +35,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     private readonly Lock _keyGate = new();
     private long _lastKey;
 
-    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "256MB")
+    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB")
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";
