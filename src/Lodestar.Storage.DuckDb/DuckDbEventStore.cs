@@ -225,6 +225,10 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         using var appender = _writer.CreateAppender("events");
         string app = "";
         byte[] appBytes = [];
+        // The last person's id and key: a request's events are mostly one device's, so the key map is asked once a run.
+        var person = new byte[256];
+        int personLength = -1;
+        long personKey = 0;
         foreach (var record in records)
         {
             var reader = new EncodedEventReader(record.Span);
@@ -234,6 +238,16 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 {
                     appBytes = e.AppId.Bytes.ToArray();
                     app = Encoding.UTF8.GetString(appBytes);
+                    personLength = -1;
+                }
+
+                var personId = e.PersonId.Bytes;
+                if (personId.Length != personLength || !personId.SequenceEqual(person.AsSpan(0, personLength)))
+                {
+                    personKey = KeyOf(app, Encoding.UTF8.GetString(personId), fresh);
+                    if (person.Length < personId.Length) person = new byte[personId.Length];
+                    personId.CopyTo(person);
+                    personLength = personId.Length;
                 }
 
                 var row = appender.CreateRow().AppendValue(e.Sequence);
@@ -254,7 +268,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 Text(row, e.Source);
                 row.AppendValue(e.Internal);
                 Text(row, e.MergedPersonId);
-                row.AppendValue(KeyOf(app, Encoding.UTF8.GetString(e.PersonId.Bytes), fresh));
+                row.AppendValue(personKey);
                 // Materialized property columns come last; the background fill writes them (none: no cost).
                 for (int i = 0; i < _materializedColumns; i++) row.AppendNullValue();
                 row.EndRow();

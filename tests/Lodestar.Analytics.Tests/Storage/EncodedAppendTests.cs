@@ -84,9 +84,27 @@ public sealed class EncodedAppendTests : IDisposable
         }
 
         // The repeated context is stored once, across the records and the two append forms.
+        Assert.Equal(1L, Scalar($"SELECT count(DISTINCT context_id) FROM events WHERE app_id = '{App}' AND context_id IS NOT NULL"));
+    }
+
+    [Fact]
+    public void EachPerson_GetsOneKey_WhetherTheirEventsComeInRunsOrInterleaved()
+    {
+        string[] persons = ["p1", "p1", "p1", "p2", "p1", "p3", "p3", "p2", "", "p1"];
+        var events = persons.Select((person, i) => Event(i + 1, person, userId: null, anonymousId: "a-" + person, properties: "{}", context: null)).ToList();
+        _store.AppendEncoded([EventLogCodec.Encode(events[..4]), EventLogCodec.Encode(events[4..])]);
+
+        // One key per person id, a different one for each, and the same one the persons table names.
+        Assert.Equal(0L, Scalar($"SELECT count(*) FROM (SELECT person_id FROM events WHERE app_id = '{App}' GROUP BY person_id HAVING count(DISTINCT person_key) <> 1)"));
+        Assert.Equal(4L, Scalar($"SELECT count(DISTINCT person_key) FROM events WHERE app_id = '{App}'"));
+        Assert.Equal(0L, Scalar($"SELECT count(*) FROM events e LEFT JOIN persons p ON p.person_key = e.person_key WHERE e.app_id = '{App}' AND p.person_id IS DISTINCT FROM e.person_id"));
+    }
+
+    private long Scalar(string sql)
+    {
         using var connection = _store.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(DISTINCT context_id) FROM events WHERE app_id = '{App}' AND context_id IS NOT NULL";
-        Assert.Equal(1L, Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }
