@@ -34,10 +34,8 @@ public sealed partial class DuckDbEventStore
     private long _contextMapBytes;
     private long _lastContextId;
 
-    // The last context the writer resolved (its UTF-8 bytes; length -1 for none): consecutive events of a device
-    // usually carry the very same text.
-    private byte[] _lastContext = new byte[1024];
-    private int _lastContextLength = -1;
+    // The last context the writer resolved, and its id: consecutive events of a device usually carry the very same text.
+    private readonly LastText _lastContext = new();
     private long _lastResolvedContextId;
     // The text being looked up, decoded (the map is keyed by strings, looked up by span).
     private char[] _contextChars = new char[1024];
@@ -135,7 +133,7 @@ public sealed partial class DuckDbEventStore
     {
         if (text.IsNull) return null;
         var bytes = text.Bytes;
-        if (bytes.Length == _lastContextLength && bytes.SequenceEqual(_lastContext.AsSpan(0, _lastContextLength))) return _lastResolvedContextId;
+        if (_lastContext.Is(bytes)) return _lastResolvedContextId;
         if (_contextChars.Length < bytes.Length) _contextChars = new char[Math.Max(bytes.Length, 2 * _contextChars.Length)];
         var chars = _contextChars.AsSpan(0, Encoding.UTF8.GetChars(bytes, _contextChars));
         if (!_contextIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out long id)
@@ -145,9 +143,7 @@ public sealed partial class DuckDbEventStore
             fresh[chars.ToString()] = id;
         }
 
-        if (_lastContext.Length < bytes.Length) _lastContext = new byte[Math.Max(bytes.Length, 2 * _lastContext.Length)];
-        bytes.CopyTo(_lastContext);
-        _lastContextLength = bytes.Length;
+        _lastContext.Set(bytes);
         _lastResolvedContextId = id;
         return id;
     }
@@ -180,7 +176,7 @@ public sealed partial class DuckDbEventStore
     /// <summary>After a failed transaction: forget what it resolved (its new ids were never written).</summary>
     private void ForgetLastContext()
     {
-        _lastContextLength = -1;
+        _lastContext.Clear();
         _lastResolvedContextId = 0;
     }
 

@@ -25,8 +25,6 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     /// </summary>
     public const string KeyOverrides = "person_key_overrides";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly string _connectionString;
     private readonly DuckDBConnection _writer;
 
@@ -224,30 +222,26 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     {
         using var appender = _writer.CreateAppender("events");
         string app = "";
-        byte[] appBytes = [];
-        // The last person's id and key: a request's events are mostly one device's, so the key map is asked once a run.
-        var person = new byte[256];
-        int personLength = -1;
+        var appId = new LastText();
+        // The last person's key: a request's events are mostly one device's, so the key map is asked once a run.
+        var person = new LastText();
         long personKey = 0;
         foreach (var record in records)
         {
             var reader = new EncodedEventReader(record.Span);
             while (reader.Next(out var e))
             {
-                if (!e.AppId.Bytes.SequenceEqual(appBytes))
+                if (!appId.Is(e.AppId.Bytes))
                 {
-                    appBytes = e.AppId.Bytes.ToArray();
-                    app = Encoding.UTF8.GetString(appBytes);
-                    personLength = -1;
+                    appId.Set(e.AppId.Bytes);
+                    app = Encoding.UTF8.GetString(e.AppId.Bytes);
+                    person.Clear();
                 }
 
-                var personId = e.PersonId.Bytes;
-                if (personId.Length != personLength || !personId.SequenceEqual(person.AsSpan(0, personLength)))
+                if (!person.Is(e.PersonId.Bytes))
                 {
-                    personKey = KeyOf(app, Encoding.UTF8.GetString(personId), fresh);
-                    if (person.Length < personId.Length) person = new byte[personId.Length];
-                    personId.CopyTo(person);
-                    personLength = personId.Length;
+                    person.Set(e.PersonId.Bytes);
+                    personKey = KeyOf(app, Encoding.UTF8.GetString(e.PersonId.Bytes), fresh);
                 }
 
                 var row = appender.CreateRow().AppendValue(e.Sequence);
@@ -274,6 +268,24 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 row.EndRow();
             }
         }
+    }
+
+    /// <summary>The last UTF-8 text seen, to tell a repeat from a new one without decoding either.</summary>
+    private sealed class LastText
+    {
+        private byte[] _bytes = new byte[256];
+        private int _length = -1;
+
+        public bool Is(ReadOnlySpan<byte> text) => text.Length == _length && text.SequenceEqual(_bytes.AsSpan(0, _length));
+
+        public void Set(ReadOnlySpan<byte> text)
+        {
+            if (_bytes.Length < text.Length) _bytes = new byte[Math.Max(text.Length, 2 * _bytes.Length)];
+            text.CopyTo(_bytes);
+            _length = text.Length;
+        }
+
+        public void Clear() => _length = -1;
     }
 
     private static void Text(IDuckDBAppenderRow row, Utf8Text text)
@@ -506,7 +518,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
                 Value = reader.IsDBNull(11) ? null : reader.GetDouble(11),
                 PropertiesJson = Text(12),
                 ContextJson = Text(13),
-                ProfileChanges = changes is null ? null : JsonSerializer.Deserialize<ProfileChanges>(changes, Json),
+                ProfileChanges = changes is null ? null : JsonSerializer.Deserialize<ProfileChanges>(changes, EventLogCodec.Json),
                 Source = reader.GetString(15),
                 Internal = reader.GetBoolean(16),
             },

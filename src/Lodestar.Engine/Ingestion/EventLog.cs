@@ -23,7 +23,6 @@ public sealed class EventLog : IDisposable
     private readonly Lock _segmentsLock = new();
     private FileStream? _current;
     private long _currentFirst;
-    private string _currentPath = "";
     // The store's reader's handles, by segment path (see Read).
     private readonly Dictionary<string, SafeFileHandle> _readHandles = [];
     private readonly Lock _readLock = new();
@@ -83,8 +82,14 @@ public sealed class EventLog : IDisposable
         long syncStart = Stopwatch.GetTimestamp();
         _current.Flush(flushToDisk: true);
         IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
-        lock (_segmentsLock) _segments[_currentFirst] = (_segments[_currentFirst].Path, last);
-        return new LoggedRecord(_currentPath, offset, payload.Length, events.Count, last);
+        string path;
+        lock (_segmentsLock)
+        {
+            path = _segments[_currentFirst].Path;
+            _segments[_currentFirst] = (path, last);
+        }
+
+        return new LoggedRecord(path, offset, payload.Length, events.Count, last);
     }
 
     /// <summary>
@@ -155,7 +160,6 @@ public sealed class EventLog : IDisposable
         string path = Path.Combine(_directory, $"{first:D19}.log");
         _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         _currentFirst = first;
-        _currentPath = path;
         lock (_segmentsLock) _segments[first] = (path, first - 1);
     }
 
