@@ -5,7 +5,7 @@ using Lodestar.Engine.Ingestion;
 namespace Lodestar.Benchmarks.Ingestion;
 
 /// <summary>
-/// The de-duplication window alone: the memory and time of remembering <c>n</c> ids, for the window as built and for
+/// The de-duplication window alone: the memory (managed and native) and time of remembering <c>n</c> ids, for the window as built and for
 /// the structure it replaced (one <see cref="HashSet{T}"/> of 128-bit hashes per generation; a run shorter than a
 /// generation fills one), measured in the same run. Ids are shaped as the load generator's (<c>client-sequence</c>),
 /// each checked then added as the ingestion writer does.
@@ -30,12 +30,12 @@ public static class DeduplicationMemory
             var key = DeduplicationWindow.Key("app-1", string.Create(CultureInfo.InvariantCulture, $"c{i % 16}-{i}"));
             if (!window.Contains(key)) window.Add(key, now);
             // Sampled without a collection: a growing array's old copy counts until the next collection frees it.
-            if ((i & 0xFFFF) == 0) peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false) - before);
+            if ((i & 0xFFFF) == 0) peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false) - before + window.NativeBytes);
         }
 
         stopwatch.Stop();
-        peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false) - before);
-        long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+        peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false) - before + window.NativeBytes);
+        long retained = GC.GetTotalMemory(forceFullCollection: true) - before + window.NativeBytes;
         GC.KeepAlive(window);
         return string.Create(CultureInfo.InvariantCulture,
             $"| {label} | {n:N0} | {retained / 1048576.0:N0} | {(double)retained / n:F1} | {peak / 1048576.0:N0} | {stopwatch.Elapsed.TotalNanoseconds / n:F0} |");
@@ -46,6 +46,9 @@ public static class DeduplicationMemory
         bool Contains(UInt128 key);
 
         void Add(UInt128 key, DateTimeOffset at);
+
+        /// <summary>Memory held outside the managed heap.</summary>
+        long NativeBytes { get; }
     }
 
     private sealed class HashSetWindow : IWindow
@@ -55,6 +58,8 @@ public static class DeduplicationMemory
         public bool Contains(UInt128 key) => _keys.Contains(key);
 
         public void Add(UInt128 key, DateTimeOffset at) => _keys.Add(key);
+
+        public long NativeBytes => 0;
     }
 
     private sealed class WindowOf(DeduplicationWindow window) : IWindow
@@ -62,5 +67,7 @@ public static class DeduplicationMemory
         public bool Contains(UInt128 key) => window.Contains(key);
 
         public void Add(UInt128 key, DateTimeOffset at) => window.Add(key, at);
+
+        public long NativeBytes => window.SlotBytes;
     }
 }

@@ -12,7 +12,7 @@ public sealed class HashKeySetTests
     public void AnswersAsAHashSet_OnRandomKeysWithRepeats(int seed)
     {
         var random = new Random(seed);
-        var set = new HashKeySet();
+        using var set = new HashKeySet();
         var reference = new HashSet<UInt128>();
         var added = new List<UInt128>();
         for (int i = 0; i < 200_000; i++)
@@ -37,7 +37,7 @@ public sealed class HashKeySetTests
     {
         // Same top byte (one shard) and all low 32 bits set (the shard's last slot at every size): every key probes
         // the same chain, which wraps to the start of the array, and the shard grows several times under it.
-        var set = new HashKeySet();
+        using var set = new HashKeySet();
         var keys = Enumerable.Range(1, 5_000).Select(i => (UInt128.One << 120) | ((UInt128)(ulong)i << 64) | uint.MaxValue).ToList();
         foreach (var key in keys) Assert.True(set.Add(key));
         foreach (var key in keys) Assert.False(set.Add(key));
@@ -50,7 +50,7 @@ public sealed class HashKeySetTests
     [Fact]
     public void TheZeroKey_IsAKeyLikeAnyOther()
     {
-        var set = new HashKeySet();
+        using var set = new HashKeySet();
         Assert.False(set.Contains(UInt128.Zero));
         Assert.True(set.Add(UInt128.Zero));
         Assert.False(set.Add(UInt128.Zero));
@@ -60,15 +60,33 @@ public sealed class HashKeySetTests
     }
 
     [Fact]
-    public void Memory_IsAboutSixteenBytesPerSlot_AtLeastHalfFull()
+    public void Memory_IsSixteenBytesPerSlot_AtLeastFortySixPercentFull_AtEverySize()
     {
         var random = new Random(7);
+        using var set = new HashKeySet();
+        // Shards grow by half at 0.70 to 0.80 full, so each is at least 0.70 / 1.5 = 0.47 full (34 bytes a key) at any
+        // moment; were they to grow in step (at one threshold) or double, some sizes would show 0.35 or less.
+        for (int i = 1; i <= 2_000_000; i++)
+        {
+            set.Add(RandomKey(random));
+            if (i % 50_000 == 0) Assert.InRange((double)set.SlotBytes / set.Count, 16, 34.5);
+        }
+    }
+
+    [Fact]
+    public void Dispose_FreesTheSlots_AndLeavesAnEmptySet()
+    {
         var set = new HashKeySet();
-        for (int i = 0; i < 1_000_000; i++) set.Add(RandomKey(random));
-        // Shards grow at three quarters full to twice their size, so each is at least three eighths full; with keys
-        // spread evenly over 256 shards (~3,900 each, 8,192 slots) it is just under half.
-        long bytesPerKey = set.SlotBytes / set.Count;
-        Assert.InRange(bytesPerKey, 16, 43);
+        var random = new Random(3);
+        var keys = Enumerable.Range(0, 10_000).Select(_ => RandomKey(random)).ToList();
+        foreach (var key in keys) set.Add(key);
+        set.Add(UInt128.Zero);
+        set.Dispose();
+        Assert.Equal(0, set.SlotBytes);
+        Assert.Equal(0, set.Count);
+        Assert.False(set.Contains(keys[0]));
+        Assert.False(set.Contains(UInt128.Zero));
+        set.Dispose();
     }
 
     private static UInt128 RandomKey(Random random) => new((ulong)random.NextInt64() ^ ((ulong)random.Next() << 63), (ulong)random.NextInt64());
