@@ -158,41 +158,45 @@ public static class LeanplumMultiFastPath
     }
 
     /// <summary>Form decoding as the full reader does it ('+' is a space, %XX a byte); false on a malformed escape.</summary>
+    // One pass, byte by byte: the native SDKs' data field escapes every brace, quote, colon and comma, so runs between
+    // escapes are a few bytes long, and searching for the next escape, then copying the run, cost more than the bytes
+    // (7.7 % of the native path's samples, measured).
     private static bool PercentDecode(ReadOnlySpan<byte> encoded, Span<byte> output, out int written)
     {
         written = 0;
-        while (!encoded.IsEmpty)
+        var hex = HexValues;
+        for (int i = 0; i < encoded.Length; i++)
         {
-            // Runs without escapes are copied whole.
-            int special = encoded.IndexOfAny((byte)'%', (byte)'+');
-            int run = special < 0 ? encoded.Length : special;
-            encoded[..run].CopyTo(output[written..]);
-            written += run;
-            if (special < 0) break;
-            if (encoded[special] == (byte)'+')
+            byte b = encoded[i];
+            if (b == (byte)'%')
             {
-                output[written++] = (byte)' ';
-                encoded = encoded[(special + 1)..];
-                continue;
+                if (i + 2 >= encoded.Length) return false;
+                int high = hex[encoded[i + 1]], low = hex[encoded[i + 2]];
+                if ((high | low) < 0) return false;
+                output[written++] = (byte)((high << 4) | low);
+                i += 2;
             }
-
-            if (special + 2 >= encoded.Length) return false;
-            int high = HexValue(encoded[special + 1]), low = HexValue(encoded[special + 2]);
-            if (high < 0 || low < 0) return false;
-            output[written++] = (byte)((high << 4) | low);
-            encoded = encoded[(special + 3)..];
+            else
+            {
+                output[written++] = b == (byte)'+' ? (byte)' ' : b;
+            }
         }
 
         return true;
     }
 
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
+    // A byte's value as a hex digit, or -1.
+    private static ReadOnlySpan<sbyte> HexValues =>
+    [
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+        -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    ];
 
     private static LeanplumPlainMulti? ReadItems(ReadOnlySpan<byte> data, string appId, string clientKey, double? batchTime, Outer outer, bool? outerDevMode)
     {
