@@ -49,15 +49,7 @@ public sealed unsafe class HashKeySet : IDisposable
     {
         if (key == UInt128.Zero) return _hasZero;
         ref readonly var shard = ref _shards[ShardOf(key)];
-        if (shard.Slots is null) return false;
-        var slots = shard.Slots;
-        int length = shard.Length;
-        for (int i = Home(key, length); ; i = i + 1 == length ? 0 : i + 1)
-        {
-            var slot = slots[i];
-            if (slot == key) return true;
-            if (slot == UInt128.Zero) return false;
-        }
+        return shard.Slots is not null && shard.Slots[Probe(shard.Slots, shard.Length, key)] == key;
     }
 
     /// <summary>Adds <paramref name="key"/>; false when it was there already.</summary>
@@ -107,18 +99,20 @@ public sealed unsafe class HashKeySet : IDisposable
     // The key's low 32 bits scaled onto the shard's length (any length, not only powers of two).
     private static int Home(UInt128 key, int length) => (int)(((ulong)(uint)key * (ulong)length) >> 32);
 
+    // The slot holding the (non-zero) key, else the empty slot its probe from home reached: a shard is never full.
+    private static int Probe(UInt128* slots, int length, UInt128 key)
+    {
+        int i = Home(key, length);
+        while (slots[i] != key && slots[i] != UInt128.Zero) i = i + 1 == length ? 0 : i + 1;
+        return i;
+    }
+
     private static bool Insert(UInt128* slots, int length, UInt128 key)
     {
-        for (int i = Home(key, length); ; i = i + 1 == length ? 0 : i + 1)
-        {
-            var slot = slots[i];
-            if (slot == key) return false;
-            if (slot == UInt128.Zero)
-            {
-                slots[i] = key;
-                return true;
-            }
-        }
+        int i = Probe(slots, length, key);
+        if (slots[i] == key) return false;
+        slots[i] = key;
+        return true;
     }
 
     private static void Resize(ref Shard shard, int index, int length)
