@@ -158,9 +158,11 @@ public static class LeanplumMultiFastPath
     }
 
     /// <summary>Form decoding as the full reader does it ('+' is a space, %XX a byte); false on a malformed escape.</summary>
-    // One pass, byte by byte: the native SDKs' data field escapes every brace, quote, colon and comma, so runs between
-    // escapes are a few bytes long, and searching for the next escape, then copying the run, cost more than the bytes
-    // (7.7 % of the native path's samples, measured).
+    /// <remarks>
+    /// One pass, byte by byte: the native SDKs' data field escapes every brace, quote, colon and comma, so runs between
+    /// escapes are a few bytes long, and searching for the next escape, then copying the run, cost more than the bytes
+    /// (7.7 % of the native path's samples, measured).
+    /// </remarks>
     private static bool PercentDecode(ReadOnlySpan<byte> encoded, Span<byte> output, out int written)
     {
         written = 0;
