@@ -176,7 +176,7 @@ public sealed class PathsKeyListTests : IDisposable
             .Add("p", "Hidden", "2024-01-01T11:00:00Z", @internal: true);
         var catalog = new EventNameCatalog();
         using var connection = _log.Store.OpenConnection();
-        var session = new QuerySession(connection, default);
+        using var session = new QuerySession(connection, default);
 
         Assert.Equal(["B", "A"], catalog.Names(session, EventLog.App, 62));
         _log.Add("p", "C", "2024-01-01T08:00:00Z").Add("p", "Hidden too", "2024-01-01T08:00:00Z", @internal: true);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using DuckDB.NET.Data;
+using Lodestar.Analytics.Execution;
 using Lodestar.Analytics.Planning;
 using Lodestar.Analytics.Queries;
 
@@ -37,6 +39,33 @@ public sealed class TimeoutTests
         log.Settings.QueryTimeout = TimeSpan.FromMinutes(2);
         var entered = await log.Engine.FunnelAsync(EventLog.App, query with { Steps = [new FunnelStep { Event = "A" }] }, default);
         Assert.Equal(200_000, entered.Steps[0].Persons);
+    }
+
+    [Fact]
+    public async Task CancelledSession_InterruptsAStatementThatStartedAfterTheCancel()
+    {
+        // DuckDB clears a connection's interrupt flag when a statement starts, so a cancel that lands just before a
+        // statement reaches DuckDB is lost unless the session interrupts again. This statement starts after the cancel.
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using (var session = new QuerySession(connection, default))
+        {
+            session.Cancel();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sum(a.range * b.range) FROM range(30000) a, range(30000) b"; // 900M rows: seconds
+            var watch = Stopwatch.StartNew();
+            var failure = await Record.ExceptionAsync(() => Task.Run(command.ExecuteScalar));
+            Assert.True(failure is OperationCanceledException || failure?.Message.Contains("Interrupted", StringComparison.Ordinal) == true,
+                $"expected an interrupt, got {failure?.ToString() ?? "a result"} after {watch.Elapsed}");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the interrupt took {watch.Elapsed}");
+            Assert.Throws<OperationCanceledException>(() => session.Scalar("SELECT 1"));
+        }
+
+        // A disposed session interrupts no more.
+        await Task.Delay(QuerySession.InterruptInterval * 3);
+        using var next = connection.CreateCommand();
+        next.CommandText = "SELECT count(*) FROM range(3000) a, range(3000) b";
+        Assert.Equal(9_000_000L, Convert.ToInt64(next.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -37,7 +37,10 @@ public sealed partial class DuckDbQueryRunner(
         string appId, IEnumerable<FieldRef?> fields, TimeSpan timeout, Func<QuerySession, SqlScope, T> work, CancellationToken cancellationToken,
         string? segmentFilter = null)
     {
-        using var timeoutSource = new CancellationTokenSource(timeout);
+        // The limit is kept by the watchdog's own thread: a token source's delay fires through the thread pool, late when
+        // the pool's threads are all blocked.
+        using var timeoutSource = new CancellationTokenSource();
+        using var deadline = WatchdogTimer.Start(timeout, timeoutSource.Cancel);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
         var token = linked.Token;
         token.ThrowIfCancellationRequested();
@@ -46,7 +49,7 @@ public sealed partial class DuckDbQueryRunner(
             return await Task.Run(() =>
             {
                 using var connection = store.OpenConnection();
-                var session = new QuerySession(connection, token);
+                using var session = new QuerySession(connection, token);
                 using var registration = token.Register(session.Cancel);
                 try
                 {

@@ -3,12 +3,25 @@ using DuckDB.NET.Data;
 
 namespace Lodestar.Analytics.Execution;
 
-/// <summary>One query's connection; cancelling it interrupts the statement running at that moment and refuses later ones.</summary>
-public sealed class QuerySession(DuckDBConnection connection, CancellationToken cancellationToken)
+/// <summary>
+/// One query's connection; cancelling it interrupts the statement running at that moment and refuses later ones. Dispose
+/// it before its connection.
+/// </summary>
+/// <remarks>
+/// DuckDB clears a connection's interrupt flag whenever a statement starts to prepare or to execute, so an interrupt that
+/// lands between <see cref="Start"/> and that moment is lost, and the statement runs to its end (seconds, for a funnel
+/// over millions of events). Once cancelled, the session therefore interrupts the connection again every
+/// <see cref="InterruptInterval"/> until it is disposed, on the <see cref="WatchdogTimer"/>'s thread.
+/// </remarks>
+public sealed class QuerySession(DuckDBConnection connection, CancellationToken cancellationToken) : IDisposable
 {
+    public static readonly TimeSpan InterruptInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly Lock _gate = new();
-    private DuckDBCommand? _current;
+    private DuckDBCommand? _interrupter;
+    private IDisposable? _repeat;
     private bool _cancelled;
+    private bool _disposed;
 
     public DuckDBConnection Connection => connection;
 
@@ -34,8 +47,29 @@ public sealed class QuerySession(DuckDBConnection connection, CancellationToken 
     {
         lock (_gate)
         {
+            if (_cancelled || _disposed) return;
             _cancelled = true;
-            _current?.Cancel();
+            _interrupter = connection.CreateCommand();
+            _interrupter.Cancel();
+            _repeat = WatchdogTimer.Start(InterruptInterval, Interrupt, InterruptInterval);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _repeat?.Dispose();
+            _interrupter?.Dispose();
+        }
+    }
+
+    private void Interrupt()
+    {
+        lock (_gate)
+        {
+            if (!_disposed) _interrupter?.Cancel();
         }
     }
 
@@ -44,9 +78,9 @@ public sealed class QuerySession(DuckDBConnection connection, CancellationToken 
         lock (_gate)
         {
             if (_cancelled) throw new OperationCanceledException(cancellationToken);
-            _current = connection.CreateCommand();
-            _current.CommandText = sql;
-            return _current;
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
         }
     }
 }
