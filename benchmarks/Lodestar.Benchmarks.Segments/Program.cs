@@ -162,6 +162,7 @@ using (var connection = store.OpenConnection())
         count = await batchEvaluator.CountAsync(App, criteria, null, now, CancellationToken.None);
         if (run > 0) api.Add(watch.Elapsed.TotalMilliseconds);
         watch.Restart();
+        using var threads = store.UseQueryThreads(); // the threads the API's query gets
         using var command = connection.CreateCommand();
         command.CommandText = floorSql;
         floorCount = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);

@@ -33,7 +33,8 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     private readonly Lock _keyGate = new();
     private long _lastKey;
 
-    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB")
+    /// <param name="queryThreads">Threads DuckDB runs on while an analytics query runs (0: the machine's cores); one otherwise.</param>
+    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB", int queryThreads = 0)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";
@@ -49,6 +50,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         // array indexed by the key, when the key's range fits this many bits; the default (12) stops at 4,096 persons.
         // 20 bits covers about a million persons at a few MB per thread; larger apps fall back to the ordinary hash table.
         Execute(_writer, "SET perfect_ht_threshold = 20");
+        InitThreads(queryThreads);
         Execute(_writer, """
             CREATE TABLE IF NOT EXISTS events (
                 seq BIGINT NOT NULL,
@@ -408,6 +410,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
 
     public long Export(string appId, DateTimeOffset from, DateTimeOffset to, ExportFormat format, string path)
     {
+        using var threads = UseQueryThreads();
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         string options = format switch
@@ -492,6 +495,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
             // A checkpoint is an optimisation; the WAL is replayed on the next start anyway.
         }
 
+        DisposeThreads();
         _writer.Dispose();
     }
 

@@ -48,6 +48,7 @@ public sealed partial class DuckDbQueryRunner(
         {
             return await Task.Run(() =>
             {
+                using var threads = store.UseQueryThreads();
                 using var connection = store.OpenConnection();
                 using var session = new QuerySession(connection, token);
                 using var registration = token.Register(session.Cancel);

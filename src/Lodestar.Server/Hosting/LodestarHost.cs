@@ -63,7 +63,7 @@ public static class LodestarHost
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LodestarOptions>>().Value;
-            return new DuckDbEventStore(DataPath(sp, "events.duckdb"), options.DuckDbMemoryLimit, options.DuckDbCheckpointThreshold);
+            return new DuckDbEventStore(DataPath(sp, "events.duckdb"), options.DuckDbMemoryLimit, options.DuckDbCheckpointThreshold, options.DuckDbQueryThreads);
         });
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAppStore, SqliteAppStore>();

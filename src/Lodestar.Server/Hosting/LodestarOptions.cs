@@ -22,6 +22,13 @@ public sealed class LodestarOptions
     /// </summary>
     public string DuckDbCheckpointThreshold { get; set; } = "128MB";
 
+    /// <summary>
+    /// Threads DuckDB runs on while an analytics query or an export runs (0, the default: the machine's cores). Between
+    /// them it runs on one: ingestion's appends are single tasks, and with more threads the appending thread spun while
+    /// a worker ran them.
+    /// </summary>
+    public int DuckDbQueryThreads { get; set; }
+
     /// <summary>How long a profile read waits for the profile projector to include the newest events.</summary>
     public TimeSpan ProfileReadWait { get; set; } = TimeSpan.FromSeconds(5);
 }
