@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Hashing;
 using System.Text;
 using DuckDB.NET.Data;
 using Lodestar.Core.Events;
@@ -10,8 +11,9 @@ namespace Lodestar.Storage.DuckDb;
 /// </summary>
 /// <remarks>
 /// A device sends the same <c>context</c> (device, os, app, locale, ip …) with every event; stored per event, that text
-/// was most of what DuckDB compressed at its checkpoints. The writer keeps a bounded map text → id of the contexts it
-/// wrote lately, so a repeated context costs one look-up and an integer; a context not in the map (new, or evicted)
+/// was most of what DuckDB compressed at its checkpoints. The writer keeps a bounded map of the contexts it wrote
+/// lately, from a seeded 128-bit hash of the text's UTF-8 bytes to the id, so a repeated context costs one hash of its
+/// bytes, one look-up and an integer, and the map holds no text; a context not in the map (new, or evicted)
 /// gets a new row, so a text may have more than one id, which no reader can tell (they join on the id). New rows are
 /// appended in the transaction of the events naming them, so a crash keeps both or neither. Readers see the text
 /// through <see cref="EventsWithContext"/>; erasing a person's events erases the contexts no other event names.
@@ -26,19 +28,18 @@ public sealed partial class DuckDbEventStore
     /// </summary>
     public const string EventsWithContext = "events e LEFT JOIN contexts c ON c.id = e.context_id";
 
-    // Budget for the writer's map of recent contexts: the texts' UTF-16 size plus a per-entry overhead.
-    private const long ContextMapBytes = 64L << 20;
-    private const int ContextEntryOverhead = 64;
+    // The writer's map of recent contexts holds at most this many (about 40 bytes each).
+    private const int ContextMapEntries = 1 << 20;
 
-    private readonly Dictionary<string, long> _contextIds = new(StringComparer.Ordinal);
-    private long _contextMapBytes;
+    // Hash of a context's UTF-8 bytes → its id. Seeded per open (the map is rebuilt at open), so texts cannot be made
+    // to collide from outside; without the seed two distinct texts would need the same 128-bit hash by chance.
+    private readonly Dictionary<UInt128, long> _contextIds = [];
+    private readonly long _contextSeed = Random.Shared.NextInt64();
     private long _lastContextId;
 
     // The last context the writer resolved, and its id: consecutive events of a device usually carry the very same text.
     private readonly LastText _lastContext = new();
     private long _lastResolvedContextId;
-    // The text being looked up, decoded (the map is keyed by strings, looked up by span).
-    private char[] _contextChars = new char[1024];
 
     private void OpenContexts()
     {
@@ -116,31 +117,27 @@ public sealed partial class DuckDbEventStore
             long id = reader.GetInt64(0);
             if (first) _lastContextId = id;
             first = false;
-            string text = reader.GetString(1);
-            long size = EntrySize(text);
-            if (_contextMapBytes + size > ContextMapBytes) break;
-            if (_contextIds.TryAdd(text, id)) _contextMapBytes += size;
+            if (_contextIds.Count >= ContextMapEntries) break;
+            _contextIds.TryAdd(ContextKey(Encoding.UTF8.GetBytes(reader.GetString(1))), id);
         }
     }
 
-    private static long EntrySize(string text) => (2L * text.Length) + ContextEntryOverhead;
+    private UInt128 ContextKey(ReadOnlySpan<byte> utf8) => XxHash128.HashToUInt128(utf8, _contextSeed);
 
     /// <summary>
     /// The id of a context text: from the map, from <paramref name="fresh"/> (new in this batch), or a new id added to
     /// <paramref name="fresh"/> (its row is written by <see cref="AppendContexts"/>, in the same transaction).
     /// </summary>
-    private long? ContextIdOf(Utf8Text text, Dictionary<string, long> fresh)
+    private long? ContextIdOf(Utf8Text text, Dictionary<UInt128, (long Id, string Text)> fresh)
     {
         if (text.IsNull) return null;
         var bytes = text.Bytes;
         if (_lastContext.Is(bytes)) return _lastResolvedContextId;
-        if (_contextChars.Length < bytes.Length) _contextChars = new char[Math.Max(bytes.Length, 2 * _contextChars.Length)];
-        var chars = _contextChars.AsSpan(0, Encoding.UTF8.GetChars(bytes, _contextChars));
-        if (!_contextIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out long id)
-            && !fresh.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out id))
+        var key = ContextKey(bytes);
+        if (!_contextIds.TryGetValue(key, out long id))
         {
-            id = ++_lastContextId;
-            fresh[chars.ToString()] = id;
+            if (fresh.TryGetValue(key, out var added)) id = added.Id;
+            else fresh[key] = (id = ++_lastContextId, Encoding.UTF8.GetString(bytes));
         }
 
         _lastContext.Set(bytes);
@@ -149,27 +146,20 @@ public sealed partial class DuckDbEventStore
     }
 
     /// <summary>Writes the new contexts' rows on the writer (inside the caller's transaction).</summary>
-    private void AppendContexts(Dictionary<string, long> fresh)
+    private void AppendContexts(Dictionary<UInt128, (long Id, string Text)> fresh)
     {
         if (fresh.Count == 0) return;
         using var appender = _writer.CreateAppender(ContextsTable);
-        foreach (var (text, id) in fresh) appender.CreateRow().AppendValue(id).AppendValue(text).EndRow();
+        foreach (var (id, text) in fresh.Values) appender.CreateRow().AppendValue(id).AppendValue(text).EndRow();
     }
 
-    /// <summary>After the commit: the new contexts join the map (emptied first when it would pass its budget).</summary>
-    private void RememberContexts(Dictionary<string, long> fresh)
+    /// <summary>After the commit: the new contexts join the map (emptied first when it is full).</summary>
+    private void RememberContexts(Dictionary<UInt128, (long Id, string Text)> fresh)
     {
-        foreach (var (text, id) in fresh)
+        foreach (var (key, (id, _)) in fresh)
         {
-            long size = EntrySize(text);
-            if (size > ContextMapBytes) continue;
-            if (_contextMapBytes + size > ContextMapBytes)
-            {
-                _contextIds.Clear();
-                _contextMapBytes = 0;
-            }
-
-            if (_contextIds.TryAdd(text, id)) _contextMapBytes += size;
+            if (_contextIds.Count >= ContextMapEntries) _contextIds.Clear();
+            _contextIds[key] = id;
         }
     }
 
@@ -199,11 +189,7 @@ public sealed partial class DuckDbEventStore
 
         // Entries naming a deleted row must not be handed out again; an id still in use may stay, but dropping every
         // id of the set is simpler and only costs a new row for a context seen again.
-        foreach (var text in _contextIds.Where(c => ids.Contains(c.Value)).Select(c => c.Key).ToList())
-        {
-            _contextMapBytes -= EntrySize(text);
-            _contextIds.Remove(text);
-        }
+        foreach (var key in _contextIds.Where(c => ids.Contains(c.Value)).Select(c => c.Key).ToList()) _contextIds.Remove(key);
 
         ForgetLastContext();
     }

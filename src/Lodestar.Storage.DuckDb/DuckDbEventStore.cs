@@ -209,7 +209,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
             // New person ids get their keys in the same transaction as the events; DuckDB syncs its WAL on commit,
             // so the events are durable on return.
             var fresh = new Dictionary<(string App, string Person), long>();
-            var contexts = new Dictionary<string, long>(StringComparer.Ordinal);
+            var contexts = new Dictionary<UInt128, (long Id, string Text)>();
             InTransaction(fresh, () =>
             {
                 AppendEvents(records, fresh, contexts);
@@ -220,7 +220,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     }
 
     // The texts go to the appender as the record's UTF-8 bytes: no string is made for them on the way.
-    private void AppendEvents(IReadOnlyList<ReadOnlyMemory<byte>> records, Dictionary<(string App, string Person), long> fresh, Dictionary<string, long> contexts)
+    private void AppendEvents(IReadOnlyList<ReadOnlyMemory<byte>> records, Dictionary<(string App, string Person), long> fresh, Dictionary<UInt128, (long Id, string Text)> contexts)
     {
         using var appender = _writer.CreateAppender("events");
         string app = "";
