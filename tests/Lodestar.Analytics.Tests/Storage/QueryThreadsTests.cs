@@ -68,4 +68,72 @@ public sealed class QueryThreadsTests : IDisposable
             Lodestar.Core.Events.ExportFormat.Csv, Path.Combine(_dir, "export.csv")));
         Assert.Equal(1, Threads(log.Store));
     }
+
+    [Fact]
+    public async Task ThreadsToggledByQueries_WhileTheWriterAppendsAndCheckpoints_NothingHangsOrIsLost()
+    {
+        // A 1 MB checkpoint threshold: the writer's commits checkpoint often, while the readers' leases switch DuckDB
+        // between one and two threads (DuckDB joins its worker, under its scheduler's lock, to go back to one).
+        using var log = new EventLog();
+        using var store = new DuckDbEventStore(Path.Combine(_dir, "toggled.duckdb"), checkpointThreshold: "1MB", queryThreads: 2);
+        var runner = new DuckDbQueryRunner(store, log, log, NullLogger<DuckDbQueryRunner>.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        const int PerBatch = 2000;
+
+        var writer = Task.Run(() =>
+        {
+            long seq = 0;
+            int batches = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var events = new List<Lodestar.Core.Events.StoredEvent>(PerBatch);
+                for (int i = 0; i < PerBatch; i++, seq++) events.Add(Event(seq + 1));
+                store.Append(events);
+                batches++;
+            }
+
+            return batches;
+        });
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            int queries = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await runner.RunAsync("app_toggle", [], TimeSpan.FromSeconds(30),
+                    (session, _) => session.Scalar("SELECT count(*), sum(length(properties)) FROM events"), default);
+                queries++;
+            }
+
+            return queries;
+        })).ToList();
+
+        var all = Task.WhenAll(readers.Append(writer));
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(90))));
+        int batches = await writer;
+        Assert.True(batches > 1, $"{batches} batches");
+        Assert.True(readers.Sum(r => r.Result) > 1, "no query ran");
+        Assert.Equal(1, Threads(store));
+        using var connection = store.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM events";
+        Assert.Equal((long)batches * PerBatch, Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
+    }
+
+    private static Lodestar.Core.Events.StoredEvent Event(long seq) => new()
+    {
+        Sequence = seq,
+        AppId = "app_toggle",
+        PersonId = "p" + (seq % 500),
+        ReceivedAt = DateTimeOffset.Parse("2024-05-01T08:00:00Z", CultureInfo.InvariantCulture),
+        Event = new Lodestar.Core.Events.IncomingEvent
+        {
+            Type = Lodestar.Core.Events.EventTypes.Track,
+            Name = "E" + (seq % 7),
+            MessageId = "m-" + seq,
+            Timestamp = DateTimeOffset.Parse("2024-05-01T07:00:00Z", CultureInfo.InvariantCulture).AddMilliseconds(seq),
+            PropertiesJson = $$"""{"n":{{seq}},"pad":"{{new string('x', seq % 200 == 0 ? 100 : 10)}}"}""",
+            ContextJson = "{\"device\":{\"id\":\"d" + (seq % 50) + "\"}}",
+            Source = "test",
+        },
+    };
 }
