@@ -33,8 +33,10 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     private readonly Lock _keyGate = new();
     private long _lastKey;
 
+    /// <param name="memoryLimit">DuckDB's memory limit while an analytics query runs (and always, when <paramref name="ingestMemoryLimit"/> is not given).</param>
     /// <param name="queryThreads">Threads DuckDB runs on while an analytics query runs (0: the machine's cores); one otherwise.</param>
-    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB", int queryThreads = 0)
+    /// <param name="ingestMemoryLimit">DuckDB's memory limit between analytics queries, when it only appends (null: <paramref name="memoryLimit"/>).</param>
+    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB", int queryThreads = 0, string? ingestMemoryLimit = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";
@@ -44,13 +46,12 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
         // rewriting row groups every few commits (measured: appends ran ~2x slower). Checkpoint less often; appended
         // rows stay in memory until a checkpoint writes them, so the threshold also bounds that memory.
         Execute(_writer, $"SET checkpoint_threshold = '{checkpointThreshold.Replace("'", "", StringComparison.Ordinal)}'");
-        // DuckDB would otherwise take up to 80% of the machine's memory for its buffers.
-        Execute(_writer, $"SET memory_limit = '{memoryLimit.Replace("'", "", StringComparison.Ordinal)}'");
         // Group-bys on the integer person key (funnel entries, paths' key lists) take DuckDB's perfect hash table, an
         // array indexed by the key, when the key's range fits this many bits; the default (12) stops at 4,096 persons.
         // 20 bits covers about a million persons at a few MB per thread; larger apps fall back to the ordinary hash table.
         Execute(_writer, "SET perfect_ht_threshold = 20");
-        InitThreads(queryThreads);
+        // DuckDB would otherwise take up to 80% of the machine's memory for its buffers.
+        InitThreads(queryThreads, memoryLimit, ingestMemoryLimit);
         Execute(_writer, """
             CREATE TABLE IF NOT EXISTS events (
                 seq BIGINT NOT NULL,

@@ -63,7 +63,7 @@ public static class LodestarHost
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LodestarOptions>>().Value;
-            return new DuckDbEventStore(DataPath(sp, "events.duckdb"), options.DuckDbMemoryLimit, options.DuckDbCheckpointThreshold, options.DuckDbQueryThreads);
+            return new DuckDbEventStore(DataPath(sp, "events.duckdb"), options.DuckDbMemoryLimit, options.DuckDbCheckpointThreshold, options.DuckDbQueryThreads, options.DuckDbIngestMemoryLimit);
         });
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<DuckDbEventStore>());
         services.AddSingleton<IAppStore, SqliteAppStore>();

@@ -11,8 +11,16 @@ public sealed class LodestarOptions
     /// <summary>Bearer token of the management API. When unset, one is generated at first start, stored and printed once.</summary>
     public string? AdminToken { get; set; }
 
-    /// <summary>Memory DuckDB may use for its buffers (it spills to disk beyond). Default <c>1GB</c>.</summary>
+    /// <summary>Memory DuckDB may use for its buffers while an analytics query or an export runs (it spills to disk beyond). Default <c>1GB</c>.</summary>
     public string DuckDbMemoryLimit { get; set; } = "1GB";
+
+    /// <summary>
+    /// Memory DuckDB may use for its buffers between analytics queries, when it only appends. Default <c>256MB</c>:
+    /// room for the rows appended since the last checkpoint (<see cref="DuckDbCheckpointThreshold"/> of log, about
+    /// 170 MB in memory) and the checkpoint's work. Without it, the blocks every checkpoint wrote stayed cached up to
+    /// <see cref="DuckDbMemoryLimit"/>. Empty: always <see cref="DuckDbMemoryLimit"/>.
+    /// </summary>
+    public string DuckDbIngestMemoryLimit { get; set; } = "256MB";
 
     /// <summary>
     /// DuckDB's write-ahead log size at which it checkpoints (writes appended rows, compressed, into the file). Larger

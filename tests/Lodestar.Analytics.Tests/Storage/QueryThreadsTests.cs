@@ -45,6 +45,59 @@ public sealed class QueryThreadsTests : IDisposable
     }
 
     [Fact]
+    public void TheIngestMemoryLimit_HoldsBetweenLeases_AndTheLastLeaseOutEvictsWhatAQueryLoaded()
+    {
+        using var store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"), memoryLimit: "1GiB", queryThreads: 2, ingestMemoryLimit: "48MiB");
+        Assert.Equal("48.0 MiB", store.MemoryLimit());
+        using (var connection = store.OpenConnection())
+        {
+            Execute(connection, "CREATE TABLE filler AS SELECT range AS i, md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS s FROM range(3000000)");
+            Execute(connection, "CHECKPOINT");
+        }
+
+        using (store.UseQueryThreads())
+        {
+            Assert.Equal("1.0 GiB", store.MemoryLimit());
+            using var connection = store.OpenConnection();
+            // Reading the whole table loads its blocks (over 96 MB: 64 random hex digits a row) into the buffer pool.
+            Assert.Equal(3000000L, Scalar(connection, "SELECT count(DISTINCT s) FROM filler"));
+            Assert.True(BufferedBytes(store) > 96L << 20, $"buffered {BufferedBytes(store)} bytes");
+        }
+
+        Assert.Equal("48.0 MiB", store.MemoryLimit());
+        Assert.True(BufferedBytes(store) <= 48L << 20, $"buffered {BufferedBytes(store)} bytes");
+    }
+
+    [Fact]
+    public void WithoutAnIngestLimit_TheMemoryLimitNeverChanges()
+    {
+        using var store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"), memoryLimit: "512MiB", queryThreads: 2);
+        Assert.Equal("512.0 MiB", store.MemoryLimit());
+        using (store.UseQueryThreads()) Assert.Equal("512.0 MiB", store.MemoryLimit());
+        Assert.Equal("512.0 MiB", store.MemoryLimit());
+    }
+
+    private static long BufferedBytes(DuckDbEventStore store)
+    {
+        using var connection = store.OpenConnection();
+        return Scalar(connection, "SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()");
+    }
+
+    private static long Scalar(DuckDB.NET.Data.DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(DuckDB.NET.Data.DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
     public void ByDefault_QueriesGetTheMachinesCores()
     {
         using var store = new DuckDbEventStore(Path.Combine(_dir, "events.duckdb"));
