@@ -76,6 +76,62 @@ public sealed class EventLogTests : IDisposable
     }
 
     [Fact]
+    public void AFailedWrite_IsCutOff_SoTheRecordsAfterItReadBack()
+    {
+        LoggedRecord third;
+        using (var log = new EventLog(_dir))
+        {
+            log.Append([Event(1)]);
+            // The disk fills in the middle of the second record: the append fails and the client is told so.
+            log.FailNextWriteAfter = 20;
+            Assert.Throws<IOException>(() => log.Append([Event(2), Event(3)]));
+            // The writer logs its next commit under the same sequences; it is acknowledged, so it must survive.
+            log.Append([Event(2), Event(3)]);
+            third = log.Append([Event(4)])!;
+            var buffer = new byte[third.Length];
+            log.Read(third, buffer);
+            Assert.True(buffer.AsSpan().SequenceEqual(EventLogCodec.Encode([Event(4)])));
+        }
+
+        using var reopened = new EventLog(_dir);
+        Assert.Equal([1L, 2, 3, 4], reopened.ReadAfter(0).SelectMany(r => r).Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public void AFailedFirstWrite_OfANewSegment_LeavesNothingBehind()
+    {
+        using (var log = new EventLog(_dir))
+        {
+            log.FailNextWriteAfter = 7;
+            Assert.Throws<IOException>(() => log.Append([Event(1)]));
+            log.Append([Event(1), Event(2)]);
+        }
+
+        using var reopened = new EventLog(_dir);
+        Assert.Equal([1L, 2], reopened.ReadAfter(0).SelectMany(r => r).Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public void ASegmentHoldingOnlyATornRecord_IsCut_BeforeItsFirstSequenceIsLoggedAgain()
+    {
+        using (var log = new EventLog(_dir)) log.Append([Event(1), Event(2)]);
+        string segment = Directory.GetFiles(_dir, "*.log").Single();
+        // A crash in the middle of the segment's only record: never acknowledged, and sequence 1 will be logged again.
+        using (var file = new FileStream(segment, FileMode.Open)) file.SetLength(file.Length - 10);
+
+        using (var reopened = new EventLog(_dir))
+        {
+            Assert.Empty(reopened.ReadAfter(0));
+            reopened.Append([Event(1)]);
+            reopened.Append([Event(2)]);
+            Assert.Equal(segment, Directory.GetFiles(_dir, "*.log").Single());
+        }
+
+        using var again = new EventLog(_dir);
+        Assert.Equal([1L, 2], again.ReadAfter(0).SelectMany(r => r).Select(e => e.Sequence));
+    }
+
+    [Fact]
     public void CorruptRecord_StopsReadingThatSegment()
     {
         using (var log = new EventLog(_dir))

@@ -11,6 +11,12 @@ namespace Lodestar.Engine.Ingestion;
 /// appended and fsynced before any client is answered. DuckDB is then fed in large batches behind it (its
 /// appends are several times cheaper in bulk), and the records it holds are dropped. After a crash, records
 /// not yet in DuckDB are replayed; a torn last record (never acknowledged) is ignored.
+/// <para>
+/// A record whose write or fsync fails (a full disk, an I/O error) is cut off again before the append throws, so the
+/// next record follows the last good one: recovery stops reading a segment at its first torn record, and every
+/// acknowledged record after torn bytes would have been lost at the next start. When even the cut fails, the log
+/// refuses further appends until a restart rather than write where it could not be read back.
+/// </para>
 /// </summary>
 public sealed class EventLog : IDisposable
 {
@@ -23,6 +29,8 @@ public sealed class EventLog : IDisposable
     private readonly Lock _segmentsLock = new();
     private FileStream? _current;
     private long _currentFirst;
+    private string? _currentPath;
+    private Exception? _broken;
     // The store's reader's handles, by segment path (see Read).
     private readonly Dictionary<string, SafeFileHandle> _readHandles = [];
     private readonly Lock _readLock = new();
@@ -76,12 +84,22 @@ public sealed class EventLog : IDisposable
         BinaryPrimitives.WriteInt64LittleEndian(record[12..], first);
         BinaryPrimitives.WriteInt64LittleEndian(record[20..], last);
 
+        if (_broken is not null) throw new IOException("The write-ahead log could not cut off a record whose write failed; restart the server.", _broken);
         if (_current is null || _current.Length >= _segmentBytes) OpenSegment(first);
-        long offset = _current!.Position + HeaderBytes;
-        _current.Write(record);
-        long syncStart = Stopwatch.GetTimestamp();
-        _current.Flush(flushToDisk: true);
-        IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
+        long start = _current!.Position;
+        try
+        {
+            Write(record);
+            long syncStart = Stopwatch.GetTimestamp();
+            _current.Flush(flushToDisk: true);
+            IngestionMetrics.LogSyncSeconds.Record(Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            CutBackTo(start, failure);
+            throw;
+        }
+
         string path;
         lock (_segmentsLock)
         {
@@ -89,7 +107,51 @@ public sealed class EventLog : IDisposable
             _segments[_currentFirst] = (path, last);
         }
 
-        return new LoggedRecord(path, offset, payload.Length, events.Count, last);
+        return new LoggedRecord(path, start + HeaderBytes, payload.Length, events.Count, last);
+    }
+
+    /// <summary>Test seam: the next record's write stops after this many bytes and fails, as on a full disk.</summary>
+    internal int? FailNextWriteAfter { get; set; }
+
+    private void Write(ReadOnlySpan<byte> record)
+    {
+        if (FailNextWriteAfter is { } written)
+        {
+            FailNextWriteAfter = null;
+            _current!.Write(record[..Math.Min(written, record.Length)]);
+            throw new IOException("No space left on device (injected).");
+        }
+
+        _current!.Write(record);
+    }
+
+    // Cuts the current segment back to where the failed record began (the bytes may be torn, or whole but not known
+    // to be on disk), through a handle of its own: the append-mode stream cannot seek back. The next append reopens
+    // the segment at its new end.
+    private void CutBackTo(long start, Exception failure)
+    {
+        string path = _currentPath!;
+        try
+        {
+            _current!.Dispose();
+        }
+        catch (IOException)
+        {
+            // Disposing flushes nothing (the stream is unbuffered); a failure here changes nothing on disk.
+        }
+
+        _current = null;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            file.SetLength(start);
+            file.Flush(flushToDisk: true);
+            _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        }
+        catch (Exception cut) when (cut is IOException or UnauthorizedAccessException)
+        {
+            _broken = new AggregateException(failure, cut);
+        }
     }
 
     /// <summary>
@@ -158,9 +220,24 @@ public sealed class EventLog : IDisposable
     {
         _current?.Dispose();
         string path = Path.Combine(_directory, $"{first:D19}.log");
+        // A segment of this name exists only when it holds no intact record (its first sequence is being logged
+        // again after a restart): its bytes are a torn write, and appending after them would make the new records
+        // unreadable. Keep only what reads back.
+        if (File.Exists(path)) CutToIntact(path);
         _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         _currentFirst = first;
+        _currentPath = path;
         lock (_segmentsLock) _segments[first] = (path, first - 1);
+    }
+
+    private static void CutToIntact(string path)
+    {
+        long intact = 0;
+        foreach (var (_, _, payload) in Records(path)) intact += HeaderBytes + payload.Length;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        if (file.Length == intact) return;
+        file.SetLength(intact);
+        file.Flush(flushToDisk: true);
     }
 
     private static long LastSequenceIn(string path)
