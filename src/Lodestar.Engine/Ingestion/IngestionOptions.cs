@@ -32,6 +32,14 @@ public sealed class IngestionOptions
     /// <summary>How long a messageId is remembered for de-duplication.</summary>
     public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Most messageIds remembered for de-duplication (15 to 26 bytes of memory each; 0: no bound but the window).
+    /// Beyond it the oldest are forgotten first, which shortens the window, and a warning says since when ids are
+    /// remembered. Default 40 million, 0.6 to 1 GB: the whole 7-day window up to about 65 events a second.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long DeduplicationMaxIds { get; set; } = 40_000_000;
+
     /// <summary>Most events committed together in one durable write (group commit).</summary>
     [Range(1, 1_000_000)]
     public int MaxEventsPerCommit { get; set; } = 50_000;

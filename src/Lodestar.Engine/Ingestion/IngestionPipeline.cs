@@ -35,6 +35,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     // The ids of the commit being built; one set, emptied for each commit.
     private readonly HashSet<UInt128> _inBatch = [];
     private long _nextSequence;
+    private DateTimeOffset _shortenedLoggedAt = DateTimeOffset.MinValue;
     private long _committedSequence;
 
     public IngestionPipeline(
@@ -60,7 +61,7 @@ public sealed partial class IngestionPipeline : BackgroundService
         _options = options.Value;
         _resolver = new IdentityResolver(identities);
         _mergers = [.. mergers];
-        _seen = new DeduplicationWindow(_options.DeduplicationWindow);
+        _seen = new DeduplicationWindow(_options.DeduplicationWindow, _options.DeduplicationMaxIds);
         _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             SingleReader = true,
@@ -235,6 +236,11 @@ public sealed partial class IngestionPipeline : BackgroundService
         var now = _time.GetUtcNow();
         foreach (var key in inBatch) _seen.Add(key, now);
         _seen.Expire(now);
+        if (_seen.ShortenedSince is { } since && now - _shortenedLoggedAt >= TimeSpan.FromMinutes(10))
+        {
+            _shortenedLoggedAt = now;
+            LogDeduplicationShortened(_logger, _options.DeduplicationMaxIds, since, _options.DeduplicationWindow);
+        }
         Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);
         foreach (var submission in batch) submission.Completion.TrySetResult(submission.Outcomes!);
         long committed = Stopwatch.GetTimestamp();
@@ -312,7 +318,10 @@ public sealed partial class IngestionPipeline : BackgroundService
     }
 
     [LoggerMessage(1001, LogLevel.Information, "Ingestion ready: {Sequence} events stored, {Remembered} messageIds remembered for de-duplication")]
-    private static partial void LogStarted(ILogger logger, long sequence, int remembered);
+    private static partial void LogStarted(ILogger logger, long sequence, long remembered);
+
+    [LoggerMessage(1006, LogLevel.Warning, "De-duplication holds its cap of {MaxIds} messageIds: it remembers the ids received since {Since:u} only, not the whole {Window} window. Raise Lodestar:Ingestion:DeduplicationMaxIds (15 to 26 bytes an id) to remember more.")]
+    private static partial void LogDeduplicationShortened(ILogger logger, long maxIds, DateTimeOffset since, TimeSpan window);
 
     [LoggerMessage(1002, LogLevel.Debug, "Committed {Count} events from sequence {First} for {Requests} requests")]
     private static partial void LogCommitted(ILogger logger, int count, long first, int requests);
