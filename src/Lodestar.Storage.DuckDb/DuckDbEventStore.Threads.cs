@@ -69,7 +69,7 @@ public sealed partial class DuckDbEventStore
         }
     }
 
-    /// <summary>DuckDB's memory limit now, in bytes (what its <c>memory_limit</c> setting reads back as).</summary>
+    /// <summary>DuckDB's memory limit now, as its <c>memory_limit</c> setting reads back (<c>192.0 MiB</c>, say).</summary>
     public string MemoryLimit()
     {
         using var connection = OpenConnection();

@@ -102,5 +102,12 @@ public sealed class HashKeySetTests
         set.Dispose();
     }
 
+    [Fact]
+    public void OnLinux_LargeShardsAreMappingsOfTheirOwn()
+    {
+        // The lookup of mmap in libc.so.6 must succeed on the machines Lodestar runs on (glibc).
+        if (OperatingSystem.IsLinux() && File.Exists("/etc/debian_version")) Assert.True(PageMemory.MapsLargeBlocks);
+    }
+
     private static UInt128 RandomKey(Random random) => new((ulong)random.NextInt64() ^ ((ulong)random.Next() << 63), (ulong)random.NextInt64());
 }
