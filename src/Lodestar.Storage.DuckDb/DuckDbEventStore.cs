@@ -36,7 +36,7 @@ public sealed partial class DuckDbEventStore : IEventStore, IDisposable
     /// <param name="memoryLimit">DuckDB's memory limit while an analytics query runs (and always, when <paramref name="ingestMemoryLimit"/> is not given).</param>
     /// <param name="queryThreads">Threads DuckDB runs on while an analytics query runs (0: the machine's cores); one otherwise.</param>
     /// <param name="ingestMemoryLimit">DuckDB's memory limit between analytics queries, when it only appends (null: <paramref name="memoryLimit"/>).</param>
-    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "128MB", int queryThreads = 0, string? ingestMemoryLimit = null)
+    public DuckDbEventStore(string path, string memoryLimit = "1GB", string checkpointThreshold = "96MB", int queryThreads = 0, string? ingestMemoryLimit = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = $"Data Source={path}";

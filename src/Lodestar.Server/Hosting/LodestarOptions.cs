@@ -15,21 +15,23 @@ public sealed class LodestarOptions
     public string DuckDbMemoryLimit { get; set; } = "1GB";
 
     /// <summary>
-    /// Memory DuckDB may use for its buffers between analytics queries, when it only appends. Default <c>192MB</c>:
+    /// Memory DuckDB may use for its buffers between analytics queries, when it only appends. Default <c>160MB</c>:
     /// room for the rows appended since the last checkpoint (at the default <see cref="DuckDbCheckpointThreshold"/>,
-    /// up to about 175 MB in memory) and little else, so the blocks checkpoints write are not kept (at 1GB they took
-    /// 390 MB after a minute of Segment ingestion; at 256MB, 60 to 70 MB). Raise it with the checkpoint threshold, or
-    /// appended rows spill to DuckDB's temporary files. Empty: always <see cref="DuckDbMemoryLimit"/>.
+    /// up to about 135 MB in memory under Segment ingestion) and little else, so the blocks checkpoints write are not
+    /// kept (at 1GB they took 390 MB after a minute of Segment ingestion; at 256MB, 60 to 70 MB). Raise it with the
+    /// checkpoint threshold, or appended rows spill to DuckDB's temporary files. Empty: always
+    /// <see cref="DuckDbMemoryLimit"/>.
     /// </summary>
-    public string DuckDbIngestMemoryLimit { get; set; } = "192MB";
+    public string DuckDbIngestMemoryLimit { get; set; } = "160MB";
 
     /// <summary>
     /// DuckDB's write-ahead log size at which it checkpoints (writes appended rows, compressed, into the file). Larger
-    /// checkpoints less often (cheaper appends); smaller keeps fewer appended rows in memory. Default <c>128MB</c>:
-    /// measured on the ingestion benchmark, it took 140–150 MB off the peak at the same rate as 256MB, and 64MB
-    /// made Segment ingestion slower.
+    /// checkpoints less often (cheaper appends); smaller keeps fewer appended rows in memory. Default <c>96MB</c>:
+    /// measured on the ingestion benchmark, 128MB took 140–150 MB off the peak at the same rate as 256MB, 96MB (with
+    /// a 160MB ingest limit) another 26 MB at the same CPU per event in three pairs, and 64MB made Segment ingestion
+    /// slower.
     /// </summary>
-    public string DuckDbCheckpointThreshold { get; set; } = "128MB";
+    public string DuckDbCheckpointThreshold { get; set; } = "96MB";
 
     /// <summary>
     /// Threads DuckDB runs on while an analytics query or an export runs (0, the default: the machine's cores). Between
