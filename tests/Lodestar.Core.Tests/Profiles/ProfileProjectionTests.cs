@@ -16,6 +16,40 @@ public sealed class ProfileProjectionTests
     };
 
     [Fact]
+    public void ProfilesShareTheirRepeatedDeviceTexts_AndAChangedTextReplacesTheOld()
+    {
+        const string context = """{"device":{"id":"d","model":"Pixel 9","manufacturer":"Google"},"os":{"name":"Android","version":"15"},"app":{"version":"5.2.0"},"locale":"de-DE","timezone":"Europe/Berlin"}""";
+        var first = ProfileProjection.NewProfile("app", "p1");
+        var second = ProfileProjection.NewProfile("app", "p2");
+        // Each event's context is parsed anew, so without the pool every profile holds texts of its own.
+        ProfileProjection.Apply(first, Stored(Track(0, context)));
+        ProfileProjection.Apply(second, Stored(Track(0, context)));
+        var a = first.Devices["d"];
+        var b = second.Devices["d"];
+        Assert.Equal("Pixel 9", a.Model);
+        Assert.Same(a.Model, b.Model);
+        Assert.Same(a.OsVersion, b.OsVersion);
+        Assert.Same(a.AppVersion, b.AppVersion);
+        Assert.Same(first.Timezone, second.Timezone);
+        Assert.Same(first.Locale, b.Locale);
+
+        ProfileProjection.Apply(second, Stored(Track(1, context.Replace("\"15\"", "\"16\"", StringComparison.Ordinal)), 2));
+        Assert.Equal("16", b.OsVersion);
+        Assert.Equal("15", a.OsVersion);
+        Assert.Equal("Pixel 9", b.Model);
+    }
+
+    [Fact]
+    public void SharedTexts_GivesOneInstancePerText_AndLeavesLongTextsAlone()
+    {
+        string one = SharedTexts.Share(new string('x', 10));
+        Assert.Same(one, SharedTexts.Share(new string('x', 10)));
+        string longText = new('y', 65);
+        Assert.Same(longText, SharedTexts.Share(longText));
+        Assert.NotSame(longText, SharedTexts.Share(new string('y', 65)));
+    }
+
+    [Fact]
     public void Changes_SetAddRemoveIncrement_AndUnsubscribe()
     {
         var profile = ProfileProjection.NewProfile("app", "p");
