@@ -36,6 +36,7 @@ public sealed partial class IngestionPipeline : BackgroundService
     private readonly HashSet<UInt128> _inBatch = [];
     private long _nextSequence;
     private DateTimeOffset _shortenedLoggedAt = DateTimeOffset.MinValue;
+    private DateTimeOffset? _shortenedLogged;
     private long _committedSequence;
 
     public IngestionPipeline(
@@ -236,9 +237,11 @@ public sealed partial class IngestionPipeline : BackgroundService
         var now = _time.GetUtcNow();
         foreach (var key in inBatch) _seen.Add(key, now);
         _seen.Expire(now);
-        if (_seen.ShortenedSince is { } since && now - _shortenedLoggedAt >= TimeSpan.FromMinutes(10))
+        // Said again (at most every 10 minutes) only while the cap keeps shortening the window.
+        if (_seen.ShortenedSince is { } since && since != _shortenedLogged && now - _shortenedLoggedAt >= TimeSpan.FromMinutes(10))
         {
             _shortenedLoggedAt = now;
+            _shortenedLogged = since;
             LogDeduplicationShortened(_logger, _options.DeduplicationMaxIds, since, _options.DeduplicationWindow);
         }
         Interlocked.Exchange(ref _committedSequence, _nextSequence - 1);

@@ -331,6 +331,24 @@ public sealed class SegmentApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheDeduplicationCap_ForgetsTheOldestIdsFirst()
+    {
+        // A cap of 16 ids: generations of 2, so at most 16 of the newest ids are remembered.
+        using var capped = new LodestarFactory(settings: new Dictionary<string, string?> { ["Lodestar:Ingestion:DeduplicationMaxIds"] = "16" });
+        var app = await capped.CreateAppAsync();
+        using var segment = capped.CreateSegmentClient(app.WriteKey);
+        async Task<int> Duplicates(string messageId) =>
+            (await (await segment.PostJsonAsync("/v1/track", $$"""{"anonymousId":"cap","event":"E","messageId":"{{messageId}}"}""")).JsonAsync())
+                .GetProperty("duplicates").GetInt32();
+
+        for (int i = 0; i < 40; i++) Assert.Equal(0, await Duplicates($"cap-{i}"));
+        // The newest ids are still remembered; the first ones were forgotten, so a resend of one is stored again.
+        Assert.Equal(1, await Duplicates("cap-39"));
+        Assert.Equal(1, await Duplicates("cap-30"));
+        Assert.Equal(0, await Duplicates("cap-0"));
+    }
+
+    [Fact]
     public async Task UnknownUser_Is404_AndEventsLimitIsValidated()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync($"/api/v1/apps/{_app.Id}/users/nobody")).StatusCode);
