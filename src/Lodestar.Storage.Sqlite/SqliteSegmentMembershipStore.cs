@@ -61,6 +61,17 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
                 PRIMARY KEY (app_id, person_id)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS segment_timers_due ON segment_timers (due_at);
+            CREATE TABLE IF NOT EXISTS segment_emissions (
+                id INTEGER PRIMARY KEY,
+                app_id TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                segment_name TEXT NOT NULL,
+                entered INTEGER NOT NULL,
+                anonymous INTEGER NOT NULL,
+                identity TEXT NOT NULL,
+                at INTEGER NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS segment_engine_segments (
                 app_id TEXT NOT NULL,
                 segment_id TEXT NOT NULL,
@@ -160,8 +171,9 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
         return result;
     }
 
-    public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+    public long Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor, IReadOnlyCollection<SegmentEmission>? emissions = null)
     {
+        emissions ??= [];
         lock (_erasedGate)
         {
             // A commit decided before an erasure (a router step or an initial evaluation in flight) must not bring the
@@ -170,19 +182,52 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
             {
                 if (changes.Any(c => _erased.Contains((c.AppId, c.PersonId)))) changes = [.. changes.Where(c => !_erased.Contains((c.AppId, c.PersonId)))];
                 if (timers.Any(t => _erased.Contains((t.AppId, t.PersonId)))) timers = [.. timers.Where(t => !_erased.Contains((t.AppId, t.PersonId)))];
+                if (emissions.Any(e => _erased.Contains((e.AppId, e.PersonId)))) emissions = [.. emissions.Where(e => !_erased.Contains((e.AppId, e.PersonId)))];
             }
 
-            CommitUnguarded(changes, timers, cursor);
+            return CommitUnguarded(changes, timers, cursor, emissions);
         }
     }
 
-    private void CommitUnguarded(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+    public IReadOnlyList<SegmentEmission> PendingEmissions(int limit)
     {
-        if (changes.Count == 0 && timers.Count == 0 && cursor is null) return;
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, app_id, person_id, segment_id, segment_name, entered, anonymous, identity, at
+            FROM segment_emissions ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var pending = new List<SegmentEmission>();
+        while (reader.Read())
+        {
+            bool anonymous = reader.GetInt64(6) != 0;
+            string identity = reader.GetString(7);
+            pending.Add(new SegmentEmission(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0,
+                anonymous ? null : identity, anonymous ? identity : null, new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero)));
+        }
+
+        return pending;
+    }
+
+    public void EmissionsDone(long throughId)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM segment_emissions WHERE id <= $id";
+        command.Parameters.AddWithValue("$id", throughId);
+        command.ExecuteNonQuery();
+    }
+
+    private long CommitUnguarded(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor, IReadOnlyCollection<SegmentEmission> emissions)
+    {
+        if (changes.Count == 0 && timers.Count == 0 && cursor is null && emissions.Count == 0) return 0;
         _writer ??= new Writer(_database);
         try
         {
-            _writer.Commit(changes, timers, cursor);
+            return _writer.Commit(changes, timers, cursor, emissions);
         }
         catch
         {
@@ -276,6 +321,7 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
         private readonly RowStatement _setTimer;
         private readonly RowStatement _removeTimer;
         private readonly RowStatement _cursor;
+        private readonly RowStatement _emit;
 
         public Writer(SqliteDatabase database)
         {
@@ -298,6 +344,10 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
                     ON CONFLICT (app_id, person_id) DO UPDATE SET due_at = excluded.due_at
                     """);
                 _removeTimer = new RowStatement(_connection, "DELETE FROM segment_timers WHERE app_id = ?1 AND person_id = ?2");
+                _emit = new RowStatement(_connection, """
+                    INSERT INTO segment_emissions (app_id, person_id, segment_id, segment_name, entered, anonymous, identity, at)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    """);
                 _cursor = new RowStatement(_connection, """
                     INSERT INTO settings (name, value) VALUES ('segment_engine_cursor', ?1)
                     ON CONFLICT (name) DO UPDATE SET value = excluded.value
@@ -310,7 +360,7 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
             }
         }
 
-        public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+        public long Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor, IReadOnlyCollection<SegmentEmission> emissions)
         {
             using var transaction = _connection.BeginTransaction();
             if (changes.Count > 0)
@@ -348,8 +398,17 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
                 else _removeTimer.Bind(1, timer.AppId).Bind(2, timer.PersonId).Run();
             }
 
+            long lastEmission = 0;
+            foreach (var e in emissions)
+            {
+                _emit.Bind(1, e.AppId).Bind(2, e.PersonId).Bind(3, e.SegmentId).Bind(4, e.SegmentName).Bind(5, e.Entered ? 1 : 0)
+                    .Bind(6, e.UserId is null ? 1 : 0).Bind(7, e.UserId ?? e.AnonymousId!).Bind(8, e.At.UtcTicks).Run();
+                lastEmission = _emit.LastInsertRowId;
+            }
+
             if (cursor is { } value) _cursor.Bind(1, value.ToString(CultureInfo.InvariantCulture)).Run();
             transaction.Commit();
+            return lastEmission;
         }
 
         public void Dispose()
@@ -362,6 +421,7 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
             _setTimer?.Dispose();
             _removeTimer?.Dispose();
             _cursor?.Dispose();
+            _emit?.Dispose();
             _connection.Dispose();
         }
     }
@@ -465,6 +525,7 @@ public sealed class SqliteSegmentMembershipStore : ISegmentMembershipStore, IDis
             "DELETE FROM segment_member_persons WHERE app_id = $app AND person_id = $person",
             "DELETE FROM segment_member_history WHERE app_id = $app AND person_id = $person",
             "DELETE FROM segment_timers WHERE app_id = $app AND person_id = $person",
+            "DELETE FROM segment_emissions WHERE app_id = $app AND person_id = $person",
         })
         {
             using var command = Command(connection, transaction, sql);

@@ -15,8 +15,18 @@ public interface ISegmentMembershipStore
     /// <summary>The persons in the segment now.</summary>
     IReadOnlyList<string> Members(string appId, string segmentId);
 
-    /// <summary>Records changes and timers and moves the cursor (when given), in one transaction.</summary>
-    void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor);
+    /// <summary>
+    /// Records changes and timers, moves the cursor (when given) and keeps the events to emit for the changes (their
+    /// <see cref="SegmentEmission.Id"/> is assigned here, in order), in one transaction. Returns the id given to the
+    /// last kept event (0 when none was kept).
+    /// </summary>
+    long Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor, IReadOnlyCollection<SegmentEmission>? emissions = null);
+
+    /// <summary>The events kept by commits and not yet marked emitted, oldest first.</summary>
+    IReadOnlyList<SegmentEmission> PendingEmissions(int limit);
+
+    /// <summary>Forgets the kept events up to <paramref name="throughId"/>: the ingestion pipeline has them.</summary>
+    void EmissionsDone(long throughId);
 
     /// <summary>Timers due at or before <paramref name="now"/>, earliest first.</summary>
     IReadOnlyList<SegmentTimer> DueTimers(DateTimeOffset now, int limit);
@@ -45,3 +55,12 @@ public interface ISegmentMembershipStore
     /// </summary>
     bool WasErased(string appId, string personId) => false;
 }
+
+/// <summary>
+/// A <c>$segmentEntered</c>/<c>$segmentLeft</c> event the engine decided, kept with the membership change that caused it
+/// until the ingestion pipeline has made it durable (an outbox): a stop or a crash between the two loses no event.
+/// It is the change (<see cref="Entered"/> the segment or left it, at <see cref="At"/>) and the ids the event carries:
+/// exactly one of <see cref="UserId"/> and <see cref="AnonymousId"/> is set.
+/// </summary>
+public sealed record SegmentEmission(
+    long Id, string AppId, string PersonId, string SegmentId, string SegmentName, bool Entered, string? UserId, string? AnonymousId, DateTimeOffset At);

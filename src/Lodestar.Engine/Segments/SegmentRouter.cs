@@ -48,6 +48,13 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     private long _routed;
     // The commit of the last step, run while the grains work on the next one; steps commit in order.
     private Task _committing = Task.CompletedTask;
+    private const int EmitBatch = 10_000;
+    private static readonly TimeSpan ForgetInterval = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim _emitting = new(1, 1);
+    // Kept events are waiting in the store (the last run's, or after a failed emission): emit from there first.
+    private bool _emitBacklog = true;
+    private long _emittedThrough;
+    private DateTimeOffset _forgottenAt = DateTimeOffset.MinValue;
     private long _definitionsSeen = long.MinValue;
 
     public SegmentRouter(
@@ -95,6 +102,17 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         long cursor = _store.Cursor;
         _processed.Advance(cursor);
         _routed = cursor;
+        // Events a step kept but did not get into the pipeline before the last stop go first.
+        await _emitting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await EmitKeptAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _emitting.Release();
+        }
+
         await ReplayAsync().ConfigureAwait(false);
         await CheckDefinitionsAsync().ConfigureAwait(false);
 
@@ -134,6 +152,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         }
 
         await _committing.ConfigureAwait(false);
+        if (_emittedThrough > 0 && !_emitBacklog) _store.EmissionsDone(_emittedThrough);
         ticks.Dispose();
         await ticking.ConfigureAwait(false);
     }
@@ -338,27 +357,92 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
     private async Task CommitAsync(StepOutcome outcome, long? cursor)
     {
-        _store.Commit(outcome.Changes, outcome.Timers.Values, cursor);
+        // The step's events are kept in the same transaction as its changes (an outbox): a stop or a crash before the
+        // pipeline has them leaves them kept, and the next start emits them.
+        long kept = _store.Commit(outcome.Changes, outcome.Timers.Values, cursor, outcome.Emissions);
         if (cursor is { } sequence)
         {
             _processed.Advance(sequence);
         }
 
-        foreach (var (app, decided) in outcome.Emitted)
+        if (outcome.Emissions.Count == 0) return;
+        await _emitting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Older kept events not emitted yet go first, read back from the store; otherwise this step's, from memory.
+            if (_emitBacklog)
+            {
+                await EmitKeptAsync().ConfigureAwait(false);
+            }
+            else if (await IngestAsync(outcome.Emissions).ConfigureAwait(false))
+            {
+                if (kept > 0) Emitted(kept);
+            }
+            else
+            {
+                _emitBacklog = true;
+            }
+        }
+        finally
+        {
+            _emitting.Release();
+        }
+    }
+
+    // The store forgets emitted events in batches, not at every step: a kept event emitted again after a crash is
+    // dropped by de-duplication (its messageId is deterministic), so forgetting late costs nothing but rows.
+    private void Emitted(long throughId)
+    {
+        _emittedThrough = throughId;
+        var now = _time.GetUtcNow();
+        if (now - _forgottenAt < ForgetInterval) return;
+        _store.EmissionsDone(throughId);
+        _forgottenAt = now;
+    }
+
+    private async Task<bool> IngestAsync(IEnumerable<SegmentEmission> emissions)
+    {
+        foreach (var group in emissions.GroupBy(e => e.AppId, StringComparer.Ordinal))
         {
             // A person erased after the step decided about them: their ids must not come back through the event.
-            var emitted = decided.Where(e => !_store.WasErased(app, e.Person)).Select(e => e.Event).ToList();
-            if (emitted.Count == 0) continue;
+            var events = group.Where(e => !_store.WasErased(e.AppId, e.PersonId)).Select(MembershipEvent).ToList();
+            if (events.Count == 0) continue;
             try
             {
                 _pipeline ??= _services.GetRequiredService<IngestionPipeline>();
-                await _pipeline.IngestAsync(app, emitted, CancellationToken.None).ConfigureAwait(false);
+                await _pipeline.IngestAsync(group.Key, events, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ChannelClosedException or IngestionUnavailableException or OperationCanceledException)
             {
-                // The membership change itself is stored; only its event is lost (the server is stopping or the store failed).
-                LogEmitFailed(_logger, ex, emitted.Count, app);
+                // The membership changes are stored; their events stay kept until the pipeline takes them.
+                LogEmitFailed(_logger, ex, events.Count, group.Key);
+                return false;
             }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Hands the kept membership events to the ingestion pipeline, oldest first, and forgets them once it has them: at
+    /// start (what the last run kept but did not emit) and after an emission failed, until none is left. When the
+    /// pipeline cannot take them (the server is stopping, the store failed) they stay kept for the next try.
+    /// </summary>
+    private async Task EmitKeptAsync()
+    {
+        while (true)
+        {
+            var pending = _store.PendingEmissions(EmitBatch);
+            if (pending.Count == 0)
+            {
+                _emitBacklog = false;
+                return;
+            }
+
+            if (!await IngestAsync(pending).ConfigureAwait(false)) return;
+            _emittedThrough = pending[^1].Id;
+            _store.EmissionsDone(_emittedThrough);
+            _forgottenAt = _time.GetUtcNow();
         }
     }
 
@@ -380,7 +464,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
         public Dictionary<(string App, string Person), SegmentTimer> Timers { get; } = [];
 
-        public Dictionary<string, List<(string Person, IncomingEvent Event)>> Emitted { get; } = new(StringComparer.Ordinal);
+        public List<SegmentEmission> Emissions { get; } = [];
 
         public void Add(string app, string person, PersonUpdate update, bool emit)
         {
@@ -389,25 +473,28 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             {
                 Changes.Add(new SegmentMembershipChange(app, transition.SegmentId, person, transition.Entered, transition.At));
                 if (!emit || (update.UserId is null && update.AnonymousId is null)) continue;
-                if (!Emitted.TryGetValue(app, out var list)) Emitted[app] = list = [];
-                list.Add((person, MembershipEvent(person, update, transition)));
+                Emissions.Add(MembershipEmission(app, person, update, transition));
             }
         }
     }
 
-    private static IncomingEvent MembershipEvent(string person, PersonUpdate update, MembershipTransition transition) => new()
+    private static SegmentEmission MembershipEmission(string app, string person, PersonUpdate update, MembershipTransition transition) => new(
+        0, app, person, transition.SegmentId, transition.SegmentName, transition.Entered, update.UserId, update.UserId is null ? update.AnonymousId : null, transition.At);
+
+    private static IncomingEvent MembershipEvent(SegmentEmission emission) => new()
     {
         Type = EventTypes.Track,
-        Name = transition.Entered ? EnteredEvent : LeftEvent,
-        UserId = update.UserId,
-        AnonymousId = update.UserId is null ? update.AnonymousId : null,
-        // Deterministic: a step redone after a crash emits the same message, which de-duplication drops.
-        MessageId = $"segment:{transition.SegmentId}:{person}:{(transition.Entered ? "entered" : "left")}:{transition.At.UtcTicks}",
-        Timestamp = transition.At,
+        Name = emission.Entered ? EnteredEvent : LeftEvent,
+        UserId = emission.UserId,
+        AnonymousId = emission.AnonymousId,
+        // Deterministic: a step redone after a crash, or a kept event emitted again, is the same message, which
+        // de-duplication drops.
+        MessageId = $"segment:{emission.SegmentId}:{emission.PersonId}:{(emission.Entered ? "entered" : "left")}:{emission.At.UtcTicks}",
+        Timestamp = emission.At,
         // What JsonSerializer writes for the two properties (same escaping), without a dictionary per event.
         PropertiesJson = string.Concat(
-            "{\"segmentId\":\"", JsonEncodedText.Encode(transition.SegmentId).ToString(),
-            "\",\"segmentName\":\"", JsonEncodedText.Encode(transition.SegmentName).ToString(), "\"}"),
+            "{\"segmentId\":\"", JsonEncodedText.Encode(emission.SegmentId).ToString(),
+            "\",\"segmentName\":\"", JsonEncodedText.Encode(emission.SegmentName).ToString(), "\"}"),
         Source = EventSource,
         Internal = true,
     };
@@ -421,7 +508,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     [LoggerMessage(5003, LogLevel.Error, "A segment engine step failed repeatedly and was skipped")]
     private static partial void LogStepAbandoned(ILogger logger, Exception exception);
 
-    [LoggerMessage(5004, LogLevel.Warning, "{Count} segment membership events of app {AppId} could not be emitted")]
+    [LoggerMessage(5004, LogLevel.Warning, "{Count} segment membership events of app {AppId} could not be emitted yet; they stay kept and are emitted later")]
     private static partial void LogEmitFailed(ILogger logger, Exception exception, int count, string appId);
 
     [LoggerMessage(5005, LogLevel.Information, "Initial segment membership of app {AppId} evaluated over {Persons} persons")]

@@ -21,12 +21,16 @@ internal sealed class GatedMembershipStore(ISegmentMembershipStore inner) : ISeg
 
     public long Cursor => inner.Cursor;
 
-    public void Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor)
+    public long Commit(IReadOnlyCollection<SegmentMembershipChange> changes, IReadOnlyCollection<SegmentTimer> timers, long? cursor, IReadOnlyCollection<SegmentEmission>? emissions = null)
     {
         if (!_open.IsSet) _held.Release();
         _open.Wait();
-        inner.Commit(changes, timers, cursor);
+        return inner.Commit(changes, timers, cursor, emissions);
     }
+
+    public IReadOnlyList<SegmentEmission> PendingEmissions(int limit) => inner.PendingEmissions(limit);
+
+    public void EmissionsDone(long throughId) => inner.EmissionsDone(throughId);
 
     public IReadOnlyDictionary<string, DateTimeOffset> Memberships(string appId, string personId) => inner.Memberships(appId, personId);
 

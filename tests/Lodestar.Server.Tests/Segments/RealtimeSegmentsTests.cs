@@ -64,6 +64,35 @@ public sealed class RealtimeSegmentsTests
     }
 
     [Fact]
+    public async Task MembershipEvents_KeptByACommit_ButNotEmittedBeforeTheStop_AreEmittedAtTheNextStart()
+    {
+        string dataDir = LodestarFactory.NewDataDir();
+        string appId;
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        using (var factory = new LodestarFactory(dataDir))
+        {
+            appId = (await factory.CreateAppAsync()).Id;
+            // A step's commit kept its event, and the process stopped before the pipeline took it.
+            var store = factory.Services.GetRequiredService<ISegmentMembershipStore>();
+            store.Commit([], [], null, [new SegmentEmission(0, appId, "kept-person", "s1", "Kept", true, "kept-user", null, at)]);
+            Assert.Single(store.PendingEmissions(10));
+        }
+
+        using var restarted = new LodestarFactory(dataDir);
+        var events = restarted.Services.GetRequiredService<IEventStore>();
+        var emitted = await Eventually(() =>
+            restarted.Services.GetRequiredService<Users.PersonLookup>().Find(appId, "kept-user") is { } person
+                ? events.PersonEvents(appId, person, 10, includeInternal: true).SingleOrDefault(e => e.Event.Name == SegmentRouter.EnteredEvent)
+                : null);
+        Assert.Equal($"segment:s1:kept-person:entered:{at.UtcTicks}", emitted.Event.MessageId);
+        Assert.Equal(at, emitted.Event.Timestamp);
+        Assert.True(emitted.Event.Internal);
+        Assert.Equal("Kept", JsonDocument.Parse(emitted.Event.PropertiesJson!).RootElement.GetProperty("segmentName").GetString());
+        var store2 = restarted.Services.GetRequiredService<ISegmentMembershipStore>();
+        await Eventually(() => store2.PendingEmissions(10).Count == 0 ? "" : null);
+    }
+
+    [Fact]
     public async Task TimeBasedCondition_FiresWhenTheWindowCloses_WithNoNewEvent()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));

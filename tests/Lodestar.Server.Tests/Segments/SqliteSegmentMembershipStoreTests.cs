@@ -17,6 +17,35 @@ public sealed class SqliteSegmentMembershipStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Fact]
+    public void KeptEmissions_ComeBackInOrder_UntilMarkedDone_AndGoWithAnErasedPerson()
+    {
+        using var store = new SqliteSegmentMembershipStore(new SqliteDatabase(Path.Combine(_dir, "emissions.sqlite")));
+        var at = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(1234567);
+        SegmentEmission Emission(string person, string? user, string? anonymous, int n) =>
+            new(0, "a", person, $"m{n}", $"Segment \"{n}\" é", n % 2 == 0, user, anonymous, at.AddMinutes(n));
+
+        store.Commit([new SegmentMembershipChange("a", "s", "p1", true, at)], [], 7, [Emission("p1", "u1", null, 0), Emission("p2", null, "anon-2", 1)]);
+        store.Commit([], [], null, [Emission("p3", "u3", null, 2)]);
+        var pending = store.PendingEmissions(10);
+        Assert.Equal(["m0", "m1", "m2"], pending.Select(e => e.SegmentId));
+        Assert.True(pending[0].Id < pending[1].Id && pending[1].Id < pending[2].Id);
+        Assert.Equal(Emission("p2", null, "anon-2", 1) with { Id = pending[1].Id }, pending[1]);
+        Assert.Equal(Emission("p1", "u1", null, 0) with { Id = pending[0].Id }, pending[0]);
+        Assert.Equal(7, store.Cursor);
+
+        Assert.Equal(["m0", "m1"], store.PendingEmissions(2).Select(e => e.SegmentId));
+        store.EmissionsDone(pending[0].Id);
+        Assert.Equal(["m1", "m2"], store.PendingEmissions(10).Select(e => e.SegmentId));
+
+        // An erased person's kept events go with them, and a commit decided before the erasure keeps none of theirs.
+        store.Erase("a", "p3");
+        store.Commit([], [], null, [Emission("p3", "u3", null, 4)]);
+        Assert.Equal(["m1"], store.PendingEmissions(10).Select(e => e.SegmentId));
+        store.EmissionsDone(long.MaxValue);
+        Assert.Empty(store.PendingEmissions(10));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
