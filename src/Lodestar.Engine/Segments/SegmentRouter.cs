@@ -103,15 +103,18 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         _processed.Advance(cursor);
         _routed = cursor;
         // Events a step kept but did not get into the pipeline before the last stop go first.
-        await _emitting.WaitAsync().ConfigureAwait(false);
-        try
+        await RunSafelyAsync(async () =>
         {
-            await EmitKeptAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _emitting.Release();
-        }
+            await _emitting.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await EmitKeptAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _emitting.Release();
+            }
+        }).ConfigureAwait(false);
 
         await ReplayAsync().ConfigureAwait(false);
         await CheckDefinitionsAsync().ConfigureAwait(false);
@@ -152,7 +155,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         }
 
         await _committing.ConfigureAwait(false);
-        if (_emittedThrough > 0 && !_emitBacklog) _store.EmissionsDone(_emittedThrough);
+        if (_emittedThrough > 0 && !_emitBacklog) Forget(_emittedThrough);
         ticks.Dispose();
         await ticking.ConfigureAwait(false);
     }
@@ -396,8 +399,22 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         _emittedThrough = throughId;
         var now = _time.GetUtcNow();
         if (now - _forgottenAt < ForgetInterval) return;
-        _store.EmissionsDone(throughId);
+        Forget(throughId);
         _forgottenAt = now;
+    }
+
+    // Failing to forget is harmless (the events are emitted again and dropped as duplicates), and must not fail the
+    // commit it follows: retried, that would record the step's changes twice.
+    private void Forget(long throughId)
+    {
+        try
+        {
+            _store.EmissionsDone(throughId);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            LogForgetFailed(_logger, ex);
+        }
     }
 
     private async Task<bool> IngestAsync(IEnumerable<SegmentEmission> emissions)
@@ -443,6 +460,8 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             _emittedThrough = pending[^1].Id;
             _store.EmissionsDone(_emittedThrough);
             _forgottenAt = _time.GetUtcNow();
+            // (A failure to forget here fails this drain, which the caller retries: the rows are emitted again and
+            // dropped as duplicates, so nothing is recorded twice.)
         }
     }
 
@@ -507,6 +526,9 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
 
     [LoggerMessage(5003, LogLevel.Error, "A segment engine step failed repeatedly and was skipped")]
     private static partial void LogStepAbandoned(ILogger logger, Exception exception);
+
+    [LoggerMessage(5009, LogLevel.Warning, "Could not forget emitted segment membership events; they are emitted again later and dropped as duplicates")]
+    private static partial void LogForgetFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(5004, LogLevel.Warning, "{Count} segment membership events of app {AppId} could not be emitted yet; they stay kept and are emitted later")]
     private static partial void LogEmitFailed(ILogger logger, Exception exception, int count, string appId);
