@@ -103,18 +103,7 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         _processed.Advance(cursor);
         _routed = cursor;
         // Events a step kept but did not get into the pipeline before the last stop go first.
-        await RunSafelyAsync(async () =>
-        {
-            await _emitting.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                await EmitKeptAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                _emitting.Release();
-            }
-        }).ConfigureAwait(false);
+        await RunSafelyAsync(() => EmitAsync(null, 0)).ConfigureAwait(false);
 
         await ReplayAsync().ConfigureAwait(false);
         await CheckDefinitionsAsync().ConfigureAwait(false);
@@ -155,7 +144,18 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         }
 
         await _committing.ConfigureAwait(false);
-        if (_emittedThrough > 0 && !_emitBacklog) Forget(_emittedThrough);
+        if (_emittedThrough > 0 && !_emitBacklog)
+        {
+            try
+            {
+                _store.EmissionsDone(_emittedThrough);
+            }
+            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+            {
+                LogKeptEventsFailed(_logger, ex);
+            }
+        }
+
         ticks.Dispose();
         await ticking.ConfigureAwait(false);
     }
@@ -369,51 +369,54 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
         }
 
         if (outcome.Emissions.Count == 0) return;
+        // Nothing after the commit may throw: retried, the commit would record the step's changes twice. When the kept
+        // events cannot be read or forgotten, they are emitted from the store later (and emitted ones dropped as
+        // duplicates, their messageIds being deterministic).
+        try
+        {
+            await EmitAsync(outcome.Emissions, kept).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            _emitBacklog = true;
+            LogKeptEventsFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>
+    /// Emits a step's events (<paramref name="fresh"/>, kept by the commit up to id <paramref name="kept"/>) from
+    /// memory, or, while older kept events wait in the store (or with no step's events, at start), everything kept,
+    /// from the store.
+    /// </summary>
+    private async Task EmitAsync(IReadOnlyList<SegmentEmission>? fresh, long kept)
+    {
         await _emitting.WaitAsync().ConfigureAwait(false);
         try
         {
-            // Older kept events not emitted yet go first, read back from the store; otherwise this step's, from memory.
-            if (_emitBacklog)
+            if (_emitBacklog || fresh is null)
             {
                 await EmitKeptAsync().ConfigureAwait(false);
             }
-            else if (await IngestAsync(outcome.Emissions).ConfigureAwait(false))
-            {
-                if (kept > 0) Emitted(kept);
-            }
-            else
+            else if (!await IngestAsync(fresh).ConfigureAwait(false))
             {
                 _emitBacklog = true;
+            }
+            else if (kept > 0)
+            {
+                // The store forgets emitted events in batches, not at every step: forgetting late costs nothing but
+                // rows (an event emitted again after a crash is dropped as a duplicate).
+                _emittedThrough = kept;
+                var now = _time.GetUtcNow();
+                if (now - _forgottenAt >= ForgetInterval)
+                {
+                    _store.EmissionsDone(kept);
+                    _forgottenAt = now;
+                }
             }
         }
         finally
         {
             _emitting.Release();
-        }
-    }
-
-    // The store forgets emitted events in batches, not at every step: a kept event emitted again after a crash is
-    // dropped by de-duplication (its messageId is deterministic), so forgetting late costs nothing but rows.
-    private void Emitted(long throughId)
-    {
-        _emittedThrough = throughId;
-        var now = _time.GetUtcNow();
-        if (now - _forgottenAt < ForgetInterval) return;
-        Forget(throughId);
-        _forgottenAt = now;
-    }
-
-    // Failing to forget is harmless (the events are emitted again and dropped as duplicates), and must not fail the
-    // commit it follows: retried, that would record the step's changes twice.
-    private void Forget(long throughId)
-    {
-        try
-        {
-            _store.EmissionsDone(throughId);
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
-        {
-            LogForgetFailed(_logger, ex);
         }
     }
 
@@ -460,8 +463,6 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
             _emittedThrough = pending[^1].Id;
             _store.EmissionsDone(_emittedThrough);
             _forgottenAt = _time.GetUtcNow();
-            // (A failure to forget here fails this drain, which the caller retries: the rows are emitted again and
-            // dropped as duplicates, so nothing is recorded twice.)
         }
     }
 
@@ -527,8 +528,8 @@ public sealed partial class SegmentRouter : BackgroundService, IStoredEventConsu
     [LoggerMessage(5003, LogLevel.Error, "A segment engine step failed repeatedly and was skipped")]
     private static partial void LogStepAbandoned(ILogger logger, Exception exception);
 
-    [LoggerMessage(5009, LogLevel.Warning, "Could not forget emitted segment membership events; they are emitted again later and dropped as duplicates")]
-    private static partial void LogForgetFailed(ILogger logger, Exception exception);
+    [LoggerMessage(5009, LogLevel.Warning, "Could not read or forget the kept segment membership events; they are emitted from the store later (any emitted twice is dropped as a duplicate)")]
+    private static partial void LogKeptEventsFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(5004, LogLevel.Warning, "{Count} segment membership events of app {AppId} could not be emitted yet; they stay kept and are emitted later")]
     private static partial void LogEmitFailed(ILogger logger, Exception exception, int count, string appId);
