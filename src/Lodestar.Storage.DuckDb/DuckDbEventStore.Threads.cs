@@ -92,16 +92,15 @@ public sealed partial class DuckDbEventStore
         }
     }
 
-    private void SetMemoryLimit(string limit)
-    {
-        if (_settings is { State: System.Data.ConnectionState.Open })
-            Execute(_settings, $"SET memory_limit = '{limit.Replace("'", "", StringComparison.Ordinal)}'");
-    }
+    private void SetMemoryLimit(string limit) => Set($"memory_limit = '{limit.Replace("'", "", StringComparison.Ordinal)}'");
 
-    // `threads` is global to the instance, whichever connection sets it; this one is only used under the gate.
-    private void SetThreads(int threads)
+    private void SetThreads(int threads) => Set($"threads = {threads}");
+
+    // `threads` and `memory_limit` are global to the instance, whichever connection sets them; this one is only used
+    // under the gate.
+    private void Set(string setting)
     {
-        if (_settings is { State: System.Data.ConnectionState.Open }) Execute(_settings, $"SET threads = {threads}");
+        if (_settings is { State: System.Data.ConnectionState.Open }) Execute(_settings, $"SET {setting}");
     }
 
     private void DisposeThreads()

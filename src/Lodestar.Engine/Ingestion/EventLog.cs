@@ -29,7 +29,6 @@ public sealed class EventLog : IDisposable
     private readonly Lock _segmentsLock = new();
     private FileStream? _current;
     private long _currentFirst;
-    private string? _currentPath;
     private Exception? _broken;
     // The store's reader's handles, by segment path (see Read).
     private readonly Dictionary<string, SafeFileHandle> _readHandles = [];
@@ -130,7 +129,8 @@ public sealed class EventLog : IDisposable
     // the segment at its new end.
     private void CutBackTo(long start, Exception failure)
     {
-        string path = _currentPath!;
+        string path;
+        lock (_segmentsLock) path = _segments[_currentFirst].Path;
         try
         {
             _current!.Dispose();
@@ -226,7 +226,6 @@ public sealed class EventLog : IDisposable
         if (File.Exists(path)) CutToIntact(path);
         _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         _currentFirst = first;
-        _currentPath = path;
         lock (_segmentsLock) _segments[first] = (path, first - 1);
     }
 
